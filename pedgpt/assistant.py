@@ -1,0 +1,213 @@
+"""One assistant turn: patient context + safety + knowledge around the engine.
+
+    assistant = Assistant(engine, mode="clinician")
+    turn = assistant.prepare("consult", history, "宝宝1岁半，发烧38.8度…", Patient(weight_kg=11))
+    for piece in assistant.stream(turn, max_new_tokens=256):
+        ...                                   # stream to the user
+    result = assistant.finish(turn, answer)  # triage, dose checks, citations; result.to_dict()
+
+`prepare` detects the language, extracts age/weight/temperature from the text (explicit patient
+values win), runs red-flag triage, retrieves cited knowledge facts, renders the task's system
+prompt (patient context pinned there) and drops the oldest history turns — never the patient
+context — until the prompt fits the model's context window. `finish` runs the answer guard.
+The UI and the CLI both go through here, so what a clinician sees was checked the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Iterator, Sequence
+
+from pedgpt.engine.base import Engine
+from pedgpt.errors import InputError
+from pedgpt.language import detect_language
+from pedgpt.prompts import TASKS, system_prompt
+
+#: Longest question accepted, in characters (the token check against the context comes later).
+MAX_QUESTION_CHARS = 8000
+#: Knowledge facts put in the prompt per turn.
+FACTS_PER_TURN = 8
+#: Input plausibility bounds for the patient card (a pediatric service: birth to 18 years).
+MAX_AGE_MONTHS = 216
+MAX_WEIGHT_KG = 150
+
+
+@dataclass
+class Patient:
+    """Patient context pinned to a consultation and given to the model on every turn."""
+
+    age_months: float | None = None
+    sex: str | None = None
+    """"F", "M" or None."""
+    weight_kg: float | None = None
+    allergies: str = ""
+    chronic_conditions: str = ""
+
+    def __post_init__(self) -> None:
+        if self.age_months is not None and not 0 <= self.age_months <= MAX_AGE_MONTHS:
+            raise InputError(f"age must be between 0 and {MAX_AGE_MONTHS} months, got {self.age_months}")
+        if self.weight_kg is not None and not 0 < self.weight_kg <= MAX_WEIGHT_KG:
+            raise InputError(f"weight must be above 0 and at most {MAX_WEIGHT_KG} kg, got {self.weight_kg}")
+        if self.sex not in (None, "", "F", "M"):
+            raise InputError(f"sex must be F or M, got {self.sex!r}")
+        self.sex = self.sex or None
+
+    def lines(self, language: str) -> list[str]:
+        """Human-readable lines for the system prompt."""
+        zh = language == "zh"
+        out = []
+        if self.age_months is not None:
+            out.append(f"年龄：{format_age(self.age_months, 'zh')}" if zh
+                       else f"Age: {format_age(self.age_months, 'en')}")
+        if self.sex:
+            out.append(("性别：" + {"F": "女", "M": "男"}[self.sex]) if zh
+                       else "Sex: " + {"F": "female", "M": "male"}[self.sex])
+        if self.weight_kg is not None:
+            out.append(f"体重：{self.weight_kg:g} kg" if zh else f"Weight: {self.weight_kg:g} kg")
+        if self.allergies.strip():
+            out.append(("过敏史：" if zh else "Allergies: ") + self.allergies.strip())
+        if self.chronic_conditions.strip():
+            out.append(("基础疾病：" if zh else "Chronic conditions: ") + self.chronic_conditions.strip())
+        return out
+
+    def merged_with(self, age_months: float | None, weight_kg: float | None) -> "Patient":
+        """Fill missing age/weight from values extracted from the text; explicit values win."""
+        return Patient(
+            age_months=self.age_months if self.age_months is not None else age_months,
+            sex=self.sex,
+            weight_kg=self.weight_kg if self.weight_kg is not None else weight_kg,
+            allergies=self.allergies,
+            chronic_conditions=self.chronic_conditions,
+        )
+
+
+def format_age(age_months: float, language: str) -> str:
+    years, months = divmod(int(round(age_months)), 12)
+    if language == "zh":
+        return (f"{years}岁" if years else "") + (f"{months}个月" if months or not years else "")
+    parts = ([f"{years} y"] if years else []) + ([f"{months} mo"] if months or not years else [])
+    return " ".join(parts)
+
+
+@dataclass
+class Turn:
+    """Everything decided before generation."""
+
+    task: str
+    question: str
+    language: str
+    patient: Patient
+    messages: list[dict]
+    triage: dict
+    citations: list[dict]
+    dropped_turns: int = 0
+
+
+@dataclass
+class AnswerResult:
+    """A finished answer with its checks (the `ask --json` shape)."""
+
+    answer: str
+    language: str
+    task: str
+    triage: dict
+    dose_checks: list[dict] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    banner: str = ""
+    model: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Assistant:
+    """Wraps one engine with the clinical rules; stateless between turns."""
+
+    def __init__(self, engine: Engine, mode: str = "clinician", use_knowledge: bool = True) -> None:
+        if mode not in ("clinician", "parent"):
+            raise InputError(f"unknown mode {mode!r}")
+        self.engine = engine
+        self.mode = mode
+        self.use_knowledge = use_knowledge
+
+    # ---- before generation --------------------------------------------------------------------
+    def prepare(self, task: str, history: Sequence[dict], question: str,
+                patient: Patient | None = None, max_new_tokens: int = 256) -> Turn:
+        from pedgpt import safety
+
+        if task not in TASKS:
+            raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+        question = (question or "").strip()
+        if not question:
+            raise InputError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"the question is too long ({len(question)} characters; "
+                             f"at most {MAX_QUESTION_CHARS})")
+        language = detect_language(question)
+        conversation_text = "\n".join([m["content"] for m in history if m.get("role") == "user"]
+                                      + [question])
+        facts = safety.extract_patient(conversation_text)
+        patient = (patient or Patient()).merged_with(facts.age_months, facts.weight_kg)
+        triage = safety.assess(question, age_months=patient.age_months, temp_c=facts.temp_c,
+                               language=language)
+        citations = self._retrieve(question, patient)
+        system = system_prompt(
+            task, language, patient.lines(language), citations, triage.level,
+            "; ".join(flag.text for flag in triage.flags), self.mode)
+        messages, dropped = self._fit([{"role": "system", "content": system}], list(history),
+                                      {"role": "user", "content": question}, max_new_tokens)
+        return Turn(task, question, language, patient, messages, triage.to_dict(), citations, dropped)
+
+    def _retrieve(self, question: str, patient: Patient) -> list[dict]:
+        if not self.use_knowledge:
+            return []
+        from pedgpt.knowledge import retrieve
+
+        facts = retrieve(question, patient=patient, k=FACTS_PER_TURN)
+        return [{"marker": f"F{i}", "id": f.id, "entity": f.entity, "predicate": f.predicate,
+                 "value": f.value, "text": f.text} for i, f in enumerate(facts, start=1)]
+
+    def _fit(self, system: list[dict], history: list[dict], user: dict,
+             max_new_tokens: int) -> tuple[list[dict], int]:
+        """Drop the oldest history messages (whole user/assistant pairs) until the prompt fits."""
+        budget = self.engine.context_length - max_new_tokens
+        dropped = 0
+        while True:
+            messages = system + history + [user]
+            tokens = self.engine.prompt_tokens(messages)
+            if tokens <= budget:
+                return messages, dropped
+            if not history:
+                raise InputError(
+                    f"the question is too long for the model: {tokens} prompt tokens, "
+                    f"{budget} available after reserving {max_new_tokens} for the answer")
+            cut = 2 if len(history) >= 2 and history[1].get("role") == "assistant" else 1
+            history, dropped = history[cut:], dropped + cut
+
+    # ---- generation ---------------------------------------------------------------------------
+    def stream(self, turn: Turn, max_new_tokens: int = 256, temperature: float = 0.0,
+               top_p: float = 1.0, cancel: threading.Event | None = None) -> Iterator[str]:
+        return self.engine.stream(turn.messages, max_new_tokens=max_new_tokens,
+                                  temperature=temperature, top_p=top_p, cancel=cancel)
+
+    # ---- after generation ---------------------------------------------------------------------
+    def finish(self, turn: Turn, answer: str) -> AnswerResult:
+        from pedgpt import safety
+
+        context = safety.SafetyContext(age_months=turn.patient.age_months,
+                                       weight_kg=turn.patient.weight_kg,
+                                       language=turn.language, mode=self.mode)
+        guarded = safety.guard(answer, context, triage=turn.triage)
+        cited = [dict(c, cited=f"[{c['marker']}]" in answer) for c in turn.citations]
+        return AnswerResult(
+            answer=guarded.answer, language=turn.language, task=turn.task, triage=turn.triage,
+            dose_checks=[f.to_dict() for f in guarded.findings], citations=cited,
+            banner=guarded.banner, model=str(self.engine.info().get("model", "")))
+
+    def ask(self, question: str, task: str = "consult", patient: Patient | None = None,
+            history: Sequence[dict] = (), **generation) -> AnswerResult:
+        """Prepare, generate and check in one call (no streaming)."""
+        turn = self.prepare(task, history, question, patient,
+                            generation.get("max_new_tokens", 256))
+        return self.finish(turn, "".join(self.stream(turn, **generation)))
