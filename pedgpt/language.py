@@ -11,17 +11,27 @@ import re
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df]")
 _LATIN = re.compile(r"[A-Za-z]")
 
-#: Share of CJK characters among letters above which the text is Chinese. Chinese medical text
-#: often carries Latin drug names, units and abbreviations (mg, CRP, q6h), so the bar is low.
-CJK_SHARE_FOR_CHINESE = 0.2
+#: Share of Chinese words among all words above which the text is Chinese. Chinese medical text
+#: often carries Latin drug names and abbreviations (ibuprofen, CRP), so the bar is low.
+CJK_SHARE_FOR_CHINESE = 0.3
+#: Average characters per Chinese word, to compare CJK character counts with Latin word counts.
+CJK_CHARS_PER_WORD = 1.7
+_BRACKETED = re.compile(r"\([^()]*\)|（[^（）]*）")
+#: Latin words of 3+ letters count; shorter ones are mostly units and abbreviations (mg, kg, q6h).
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def cjk_share(text: str) -> float:
-    """Share of CJK characters among CJK + Latin letters (0 when there are none)."""
-    cjk = len(_CJK.findall(text))
-    latin_words = len(re.findall(r"[A-Za-z]+", text))
-    letters = cjk + latin_words
-    return cjk / letters if letters else 0.0
+    """Estimated share of Chinese words among all words (0 when there are none).
+
+    Bracketed asides are ignored when something is left outside them, so that an English
+    sentence glossing a drug name in Chinese — "Tylenol (对乙酰氨基酚)" — stays English."""
+    outside = _BRACKETED.sub(" ", text)
+    if _CJK.search(outside) or _LATIN.search(outside):
+        text = outside
+    cjk_words = len(_CJK.findall(text)) / CJK_CHARS_PER_WORD
+    words = cjk_words + len(_LATIN_WORD.findall(text))
+    return cjk_words / words if words else 0.0
 
 
 def detect_language(text: str, default: str = "zh") -> str:
