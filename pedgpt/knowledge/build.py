@@ -1,0 +1,140 @@
+"""Build the SQLite + FTS5 knowledge index from a CMeKG-shaped graph.
+
+`build_database(graph, path, meta)` writes every table in one transaction; the caller
+(`pedgpt.knowledge.index`) decides when a (re)build is needed and swaps the file in atomically.
+Tables:
+
+- `meta(key, value)`: versions, source fingerprint, build time;
+- `entities(id, name, kind, pediatric, age_min, age_max, bands, sex)`;
+- `aliases(alias, norm, entity_id, source)`: `norm` is the lookup key (English lower-cased);
+- `facts(id, entity_id, predicate, value, ord)`: one row per triple, `id` stable (`fact_id`);
+- `symptom_forms(entity_id, term, weight, fact_id)`: normalised findings of each disease;
+- `symptom_vocab(term, df)`: how many diseases list each finding (for IDF);
+- `names_fts`: FTS5 (trigram) over names and aliases, for "did you mean" suggestions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from tqdm import tqdm
+
+from pedgpt.knowledge import classify, symptoms
+from pedgpt.knowledge.model import fact_id
+
+#: Bump when tables or derived content change: old indexes are rebuilt automatically.
+SCHEMA_VERSION = 2
+#: Predicates that list a disease's findings (the differential's evidence).
+SYMPTOM_PREDICATES = ("常见症状", "临床症状及体征", "诊断依据_症状", "诊断依据_临床表现", "诊断依据_体征")
+#: Minimum number of diseases that list a phrase for it to count as a vocabulary term.
+MIN_VOCAB_DF = 2
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE entities (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+    pediatric INTEGER NOT NULL, age_min INTEGER, age_max INTEGER, bands TEXT NOT NULL, sex TEXT NOT NULL,
+    n_facts INTEGER NOT NULL);
+CREATE TABLE aliases (alias TEXT NOT NULL, norm TEXT NOT NULL, entity_id INTEGER NOT NULL, source TEXT NOT NULL);
+CREATE TABLE facts (id TEXT PRIMARY KEY, entity_id INTEGER NOT NULL, predicate TEXT NOT NULL,
+    value TEXT NOT NULL, ord INTEGER NOT NULL);
+CREATE TABLE symptom_forms (entity_id INTEGER NOT NULL, term TEXT NOT NULL, weight REAL NOT NULL,
+    fact_id TEXT NOT NULL);
+CREATE TABLE symptom_vocab (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
+CREATE VIRTUAL TABLE names_fts USING fts5(name, aliases, tokenize='trigram');
+"""
+_INDEXES = """
+CREATE INDEX aliases_norm ON aliases(norm);
+CREATE INDEX facts_entity ON facts(entity_id, predicate, ord);
+CREATE INDEX symptom_forms_entity ON symptom_forms(entity_id);
+"""
+
+
+def build_database(graph: dict[str, dict[str, list[str]]], path: Path | str, meta: dict[str, str]) -> float:
+    """Write the index for `graph` into a new SQLite file at `path`; returns build seconds."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(str(path))
+    try:
+        conn.executescript(_SCHEMA)
+        names = sorted(graph)
+        ids = {name: number for number, name in enumerate(names, start=1)}
+        with conn:
+            _write_entities(conn, graph, names, ids)
+            _write_facts(conn, graph, names, ids)
+            _write_symptoms(conn, graph, ids)
+            conn.executescript(_INDEXES)
+            seconds = time.perf_counter() - started
+            rows = {**meta, "schema_version": str(SCHEMA_VERSION), "build_seconds": f"{seconds:.2f}",
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    return seconds
+
+
+def _write_entities(conn: sqlite3.Connection, graph: dict, names: list[str], ids: dict[str, int]) -> None:
+    entity_rows, alias_rows, fts_rows = [], [], []
+    for name in names:
+        prof = classify.profile(name, graph[name])
+        entity_rows.append((ids[name], name, prof.kind, int(prof.pediatric), prof.age_min, prof.age_max,
+                            json.dumps(prof.bands), prof.sex, sum(map(len, graph[name].values()))))
+        aliases = [(a, s) for a, s in classify.aliases_of(name, graph[name]) if a not in ids]
+        for alias, source in aliases:
+            norm = classify.normalise_english(alias) if classify.is_english(alias) else alias
+            if norm:
+                alias_rows.append((alias, norm, ids[name], source))
+        if classify.is_english(name):
+            alias_rows.append((name, classify.normalise_english(name), ids[name], "名称"))
+        fts_rows.append((ids[name], name, " ".join(a for a, _ in aliases)))
+    conn.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", entity_rows)
+    conn.executemany("INSERT INTO aliases VALUES (?, ?, ?, ?)", alias_rows)
+    conn.executemany("INSERT INTO names_fts(rowid, name, aliases) VALUES (?, ?, ?)", fts_rows)
+
+
+def _fact_rows(graph: dict, names: list[str], ids: dict[str, int]) -> Iterator[tuple]:
+    seen: set[str] = set()
+    for name in tqdm(names, desc="knowledge index", unit="entity", disable=len(names) < 5000):
+        for predicate, values in graph[name].items():
+            for order, value in enumerate(values):
+                value = value.strip()
+                key = fact_id(name, predicate, value)
+                if not value or key in seen:  # repeated triple in the source: one fact
+                    continue
+                seen.add(key)
+                yield key, ids[name], predicate, value, order
+
+
+def _write_facts(conn: sqlite3.Connection, graph: dict, names: list[str], ids: dict[str, int]) -> None:
+    conn.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?)", _fact_rows(graph, names, ids))
+
+
+def _symptom_values(predicates: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(p, v.strip()) for p in SYMPTOM_PREDICATES for v in predicates.get(p, []) if v.strip()]
+
+
+def _write_symptoms(conn: sqlite3.Connection, graph: dict, ids: dict[str, int]) -> None:
+    """Normalise each disease's findings; IDF statistics come from the same pass."""
+    diseases = {n: _symptom_values(p) for n, p in graph.items()
+                if classify.kind_of(n, p) == "disease" and _symptom_values(p)}
+    per_disease = [{t for _, v in vals for t in symptoms.primary_terms(v)} for vals in diseases.values()]
+    counts: dict[str, int] = {}
+    for terms in per_disease:
+        for term in terms:
+            counts[term] = counts.get(term, 0) + 1
+    vocabulary = {t for t, n in counts.items() if n >= MIN_VOCAB_DF and len(t) >= 2} | symptoms.known_terms()
+    rows, df = [], {}
+    for name, values in diseases.items():
+        best: dict[str, tuple[float, str]] = {}
+        for predicate, value in values:
+            for term, weight in symptoms.expand(value, vocabulary).items():
+                if weight > best.get(term, (0.0, ""))[0]:
+                    best[term] = (weight, fact_id(name, predicate, value))
+        for term, (weight, key) in best.items():
+            rows.append((ids[name], term, weight, key))
+            df[term] = df.get(term, 0) + 1
+    conn.executemany("INSERT INTO symptom_forms VALUES (?, ?, ?, ?)", rows)
+    conn.executemany("INSERT INTO symptom_vocab VALUES (?, ?)", sorted(df.items()))
