@@ -173,7 +173,7 @@ def test_one_token_and_punctuation_only():
 
 
 def test_long_answers_do_not_hit_the_recursion_limit():
-    text = "孩子发烧三天，体温三十九度，精神差，建议尽快就医" * 120
+    text = "孩子发烧三天，体温三十九度，精神差，建议尽快就医" * 40  # > 1000 LCS frames
     s = sample_scores(text, text[::-1])
     assert 0.0 <= s["rouge-l"] <= 100.0
 

@@ -151,7 +151,9 @@ def test_language_consistency_and_repetition_rate():
 
 
 def test_real_safety_layer_on_two_vignettes():
-    pytest.importorskip("pedgpt.safety")
+    safety = pytest.importorskip("pedgpt.safety")
+    if not all(hasattr(safety, n) for n in ("assess", "check_answer", "SafetyContext")):
+        pytest.skip("pedgpt.safety API not there yet")
     from pedgpt.eval.safety_eval import guard_kinds, rule_triage
 
     flags = {i.id: i for i in load_safety_items(["red_flags"])}

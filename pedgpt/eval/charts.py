@@ -1,0 +1,42 @@
+"""PNG charts for evaluation reports (matplotlib, headless Agg backend).
+
+    from pedgpt.eval.charts import grouped_bars
+    grouped_bars("kqa.png", "MedKQ&A", ["ROUGE-L", "BLEU-4"], {"base": [10.0, 5.0]})
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+
+def grouped_bars(path: Path | str, title: str, labels: Sequence[str],
+                 series: Mapping[str, Sequence[float | None]], ylabel: str = "score (0–100)",
+                 ymax: float | None = 100.0) -> Path:
+    """One group of bars per label, one bar per series (None values are left out)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = max(len(series), 1)
+    width = 0.8 / count
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(labels) * max(1, count / 2)), 3.6))
+    for index, (name, values) in enumerate(series.items()):
+        xs = [i + (index - (count - 1) / 2) * width for i, v in enumerate(values) if v is not None]
+        ys = [v for v in values if v is not None]
+        bars = ax.bar(xs, ys, width=width * 0.95, label=name)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if ymax is not None:
+        ax.set_ylim(0, ymax * 1.08)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,218 @@
+"""`pedgpt eval run`: generate answers for the evaluation tasks, score them, write the report.
+
+    pedgpt eval run --model M --tasks kqa,diag,treat,safety --out runs/base --limit 20
+
+Layout of a run folder:
+- `run.json`: model, engine info, data folder and version, generation settings, seed, command;
+- `predictions/<task>.jsonl`: one line per answered item, appended and flushed as it is
+  generated. Re-running the same command resumes: ids already there are skipped (a line torn
+  by an interruption is dropped);
+- `scores.json`, `report.md`, `charts/*.png` (see `pedgpt.eval.report`).
+
+Generation settings are fixed per run (greedy by default) and recorded; resuming with other
+settings or another model is refused, so one run never mixes two configurations.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from pedgpt.engine.base import Engine, GenerationParams
+from pedgpt.errors import InputError, PedGPTError
+from pedgpt.eval.tasks import TASKS as TASK_ORDER
+from pedgpt.eval.tasks import EvalItem, data_version, load_task_items, parse_tasks
+from pedgpt.eval.textfiles import append_jsonl, read_jsonl, write_jsonl
+
+
+@dataclass
+class GenerationSettings:
+    """Sampling settings used for every answer of a run (recorded in run.json and the report)."""
+
+    max_new_tokens: int = 256
+    """Answer length cap, in tokens."""
+    temperature: float = 0.0
+    """0 = greedy decoding (reproducible); the paper's demo sampled at 0.95."""
+    top_p: float = 1.0
+    seed: int = 0
+    """Sampling seed (unused by greedy decoding, recorded anyway)."""
+
+    def __post_init__(self) -> None:
+        GenerationParams(self.max_new_tokens, self.temperature, self.top_p, (), self.seed)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RunConfig:
+    """One evaluation run."""
+
+    out: Path
+    """Run folder; re-running into it resumes."""
+    tasks: tuple[str, ...] = ("kqa", "diag", "treat", "safety")
+    model: str | None = None
+    """Model reference for `load_engine` (None: the embedded default)."""
+    backend: str = "auto"
+    limit: int | None = None
+    """At most this many items per task (per category for safety)."""
+    data_dir: Path | None = None
+    """Folder written by `pedgpt data build` (None: `$PEDGPT_HOME/data/default`)."""
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    command: str = ""
+    """The command line that reproduces the run."""
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if isinstance(self.tasks, str):
+            self.tasks = parse_tasks(self.tasks)
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"--limit must be at least 1, got {self.limit}")
+
+    @classmethod
+    def from_cli(cls, args, command: str = "") -> "RunConfig":
+        generation = GenerationSettings(
+            **{k: v for k, v in (("max_new_tokens", args.max_new_tokens), ("seed", args.seed))
+               if v is not None})
+        return cls(out=Path(args.out), tasks=parse_tasks(args.tasks), model=args.model,
+                   backend=args.backend or "auto", limit=args.limit,
+                   data_dir=Path(args.data) if args.data else None, generation=generation,
+                   command=command)
+
+
+def run_evaluation(config: RunConfig, engine: Engine | None = None) -> dict:
+    """Generate what is missing, score everything, write the report; returns the summary."""
+    items = {task: load_task_items(task, config.data_dir, config.limit) for task in config.tasks}
+    if engine is None:
+        from pedgpt.engine import load_engine
+
+        engine = load_engine(config.model, backend=config.backend)
+    meta = _start_run(config, engine)
+    for task, task_items in items.items():
+        generate_task(engine, task_items, config.out / "predictions" / f"{task}.jsonl",
+                      config.generation, desc=task)
+    from pedgpt.eval.report import write_report
+    from pedgpt.eval.scoring import score_run
+
+    scores = score_run(config.out, items)
+    meta["finished_at"] = _now()
+    (config.out / "run.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2),
+                                         encoding="utf-8")
+    report = write_report(config.out)
+    return {"out": str(config.out), "report": str(report), "scores": scores}
+
+
+def generate_task(engine: Engine, items: Sequence[EvalItem], path: Path,
+                  settings: GenerationSettings, desc: str = "") -> int:
+    """Answer the items not yet in `path` (appending each); returns how many were generated."""
+    from tqdm import tqdm
+
+    done = {record.get("id") for record in _load_repaired(path)}
+    todo = [item for item in items if item.id not in done]
+    for item in tqdm(todo, desc=desc or "generating", unit="answer", disable=None):
+        append_jsonl(path, answer_record(engine, item, settings))
+    return len(todo)
+
+
+def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings) -> dict:
+    """Generate one answer; a request the engine rejects is recorded with its error."""
+    started = time.perf_counter()
+    error = None
+    try:
+        text = "".join(engine.stream(list(item.messages), max_new_tokens=settings.max_new_tokens,
+                                     temperature=settings.temperature, top_p=settings.top_p,
+                                     seed=settings.seed))
+    except PedGPTError as exc:
+        text, error = "", str(exc)
+    stats = engine.last_stats
+    record = {"id": item.id, "task": item.task, "language": item.language,
+              "question": item.question, "prediction": text.strip(), "reference": item.reference,
+              "seconds": round(time.perf_counter() - started, 3),
+              "completion_tokens": stats.completion_tokens, "finish_reason": stats.finish_reason}
+    if item.extra:
+        record.update(item.extra)
+    if error:
+        record["error"] = error
+    return record
+
+
+def _load_repaired(path: Path) -> list[dict]:
+    """Records of a predictions file; rewrites it without a torn last line if there is one."""
+    records = read_jsonl(path, tolerate_torn_tail=True)
+    if path.is_file():
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if len(lines) != len(records):
+            write_jsonl(path, records)
+    return records
+
+
+def _start_run(config: RunConfig, engine: Engine) -> dict:
+    """Write run.json, or check that an existing run was made with the same settings."""
+    meta = {
+        "model": config.model or "embedded default", "backend": config.backend,
+        "engine": _safe_info(engine), "data_dir": str(config.data_dir or "default"),
+        "data_versions": {task: data_version(config.data_dir, task) for task in config.tasks},
+        "tasks": list(config.tasks), "limit": config.limit,
+        "generation": config.generation.to_dict(), "seed": config.generation.seed,
+        "command": config.command, "started_at": _now(), "pedgpt_version": _version(),
+        "git_commit": _git_commit(),
+    }
+    path = config.out / "run.json"
+    if path.is_file():
+        _check_resumable(json.loads(path.read_text(encoding="utf-8")), meta, config.out)
+    config.out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return meta
+
+
+def _check_resumable(old: dict, meta: dict, out: Path) -> None:
+    """Refuse to mix configurations in one folder; merge the task lists of compatible runs."""
+    for key in ("model", "backend", "generation"):
+        if old.get(key, meta[key]) != meta[key]:
+            raise InputError(f"{out} holds a run with another {key} ({old[key]!r}); "
+                             "use a new --out folder")
+    versions = old.get("data_versions", {})
+    for task, version in meta["data_versions"].items():
+        if versions.get(task, version) != version:
+            raise InputError(f"{out} holds {task} answers for other data (version "
+                             f"{versions[task]}); use a new --out folder")
+    meta["data_versions"] = {**versions, **meta["data_versions"]}
+    meta["tasks"] = [t for t in TASK_ORDER if t in set(old.get("tasks", [])) | set(meta["tasks"])]
+    meta["started_at"] = old.get("started_at", meta["started_at"])
+
+
+def _safe_info(engine: Engine) -> dict:
+    try:
+        return json.loads(json.dumps(engine.info(), default=str))
+    except Exception as exc:  # info() is descriptive only; never fail a run on it
+        return {"error": str(exc)}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pedgpt")
+    except Exception:
+        return "unknown"
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    from pedgpt.paths import ASSETS_DIR
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ASSETS_DIR.parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""

@@ -1,0 +1,167 @@
+"""Task runner: generation on held-out splits, resume after interruption, scores and report."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from pedgpt.engine.base import Engine, EngineStats
+from pedgpt.errors import InputError
+from pedgpt.eval.runner import GenerationSettings, RunConfig, run_evaluation
+from pedgpt.eval.tasks import load_task_items, parse_tasks
+
+
+class ScriptedEngine(Engine):
+    """Test double: answers each question from a script (or echoes it) and counts calls."""
+
+    backend = "scripted"
+
+    def __init__(self, script=None, fail_on=()):
+        super().__init__()
+        self.script, self.fail_on, self.calls = script or {}, set(fail_on), []
+
+    def info(self):
+        return {"model": "scripted", "backend": self.backend, "device": "cpu", "dtype": "-"}
+
+    def count_tokens(self, text):
+        return len(text)
+
+    def _generate(self, messages, params, cancel: threading.Event):
+        question = messages[-1]["content"]
+        self.calls.append(question)
+        if question in self.fail_on:
+            raise InputError("the text is too long for the model")
+        answer = self.script.get(question, "回答：" + question)
+        self.last_stats = EngineStats(completion_tokens=len(answer), finish_reason="stop")
+        for start in range(0, len(answer), 3):
+            yield answer[start:start + 3]
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEDGPT_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data"
+    (folder / "eval").mkdir(parents=True)
+    rows = {
+        "kqa": [("请简述手足口病的病因。", "手足口病由肠道病毒引起。"),
+                ("What causes croup?", "Croup is usually caused by parainfluenza virus."),
+                ("小儿腹泻怎么护理？", "注意补液，预防脱水。")],
+        "diag": [("孩子发烧三天，咳嗽。", "需要查血常规。")],
+        "treat": [("孩子缺铁性贫血怎么治疗？", "口服铁剂，补充富含铁的食物。")],
+    }
+    for task, pairs in rows.items():
+        with (folder / "eval" / f"{task}.jsonl").open("w", encoding="utf-8") as handle:
+            for n, (question, reference) in enumerate(pairs):
+                messages = [{"role": "user", "content": question}]
+                if task == "diag":
+                    messages = [{"role": "user", "content": "医生你好"},
+                                {"role": "assistant", "content": "请说说症状。"}] + messages
+                handle.write(json.dumps({"id": f"{task}-{n}", "task": task, "messages": messages,
+                                         "reference": reference, "disease": "d"},
+                                        ensure_ascii=False) + "\n")
+    return folder
+
+
+def test_parse_tasks_and_missing_data_message(tmp_path):
+    assert parse_tasks("safety, kqa") == ("kqa", "safety")
+    with pytest.raises(InputError):
+        parse_tasks("kqa,nope")
+    with pytest.raises(InputError, match="pedgpt data build"):
+        load_task_items("kqa", data_dir=tmp_path / "missing")
+
+
+def test_run_writes_predictions_scores_report_and_charts(tmp_path, data_dir):
+    engine = ScriptedEngine(script={"请简述手足口病的病因。": "手足口病由肠道病毒引起。"})
+    out = tmp_path / "run"
+    summary = run_evaluation(RunConfig(out=out, tasks=("kqa", "diag", "treat", "safety"),
+                                       data_dir=data_dir, limit=2, command="pedgpt eval run"),
+                             engine=engine)
+    predictions = [json.loads(line) for line in
+                   (out / "predictions" / "kqa.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [p["id"] for p in predictions] == ["kqa-0", "kqa-1"]          # --limit 2
+    assert predictions[0]["prediction"] == "手足口病由肠道病毒引起。"
+    scores = json.loads((out / "scores.json").read_text(encoding="utf-8"))
+    assert scores["tasks"]["kqa"]["n"] == 2
+    assert scores["tasks"]["kqa"]["metrics"]["bleu-1"] > scores["tasks"]["treat"]["metrics"]["bleu-1"]
+    assert scores["safety"]["benign"]["n"] == 2
+    # the echo answers are in the question's language and do not loop
+    assert scores["quality"]["all"]["language_consistency"] == 100.0
+    assert scores["quality"]["all"]["repetition_rate"] == 0.0
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "PediatricsGPT-13B (reported in the paper)" in report and "35.64" in report
+    assert "GPT-4 (reported in the paper)" in report
+    assert "## Safety" in report and "pedgpt eval run" in report and "temperature 0.0" in report
+    for name in ("kqa", "diag", "treat", "safety"):
+        assert (out / "charts" / f"{name}.png").stat().st_size > 1000
+    assert summary["report"] == str(out / "report.md")
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert meta["generation"]["max_new_tokens"] == 256 and set(meta["data_versions"]) == {
+        "kqa", "diag", "treat", "safety"}
+
+
+def test_resume_skips_done_ids_and_drops_a_torn_line(tmp_path, data_dir):
+    out = tmp_path / "run"
+    config = RunConfig(out=out, tasks=("kqa",), data_dir=data_dir)
+    run_evaluation(config, engine=ScriptedEngine())
+    path = out / "predictions" / "kqa.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # simulate an interruption while the third answer was being written
+    path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:15], encoding="utf-8")
+    engine = ScriptedEngine()
+    run_evaluation(config, engine=engine)
+    assert engine.calls == ["小儿腹泻怎么护理？"]
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == ["kqa-0", "kqa-1", "kqa-2"]
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, data_dir):
+    out = tmp_path / "run"
+    run_evaluation(RunConfig(out=out, tasks=("treat",), data_dir=data_dir), engine=ScriptedEngine())
+    with pytest.raises(InputError, match="another generation"):
+        run_evaluation(RunConfig(out=out, tasks=("treat",), data_dir=data_dir,
+                                 generation=GenerationSettings(max_new_tokens=64)),
+                       engine=ScriptedEngine())
+
+
+def test_engine_errors_are_recorded_not_fatal(tmp_path, data_dir):
+    out = tmp_path / "run"
+    engine = ScriptedEngine(fail_on={"孩子缺铁性贫血怎么治疗？"})
+    summary = run_evaluation(RunConfig(out=out, tasks=("treat",), data_dir=data_dir), engine=engine)
+    assert summary["scores"]["tasks"]["treat"]["errors"] == 1
+    record = json.loads((out / "predictions" / "treat.jsonl").read_text(encoding="utf-8"))
+    assert record["prediction"] == "" and "too long" in record["error"]
+
+
+def test_multi_turn_items_keep_the_conversation(data_dir):
+    (item,) = load_task_items("diag", data_dir=data_dir)
+    assert [m["role"] for m in item.messages] == ["user", "assistant", "user"]
+    assert item.question == "孩子发烧三天，咳嗽。" and item.language == "zh"
+
+
+def test_cli_run_on_the_tiny_transformers_model(tmp_path, data_dir, tiny_model_dir, capsys):
+    from pedgpt.cli import main
+
+    out = tmp_path / "cli-run"
+    code = main(["eval", "run", "--model", str(tiny_model_dir), "--backend", "transformers",
+                 "--tasks", "kqa", "--out", str(out), "--limit", "1", "--data", str(data_dir),
+                 "--max-new-tokens", "8", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["scores"]["tasks"]["kqa"]["n"] == 1
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert meta["engine"]["backend"] == "transformers"
+    assert "--max-new-tokens 8" in meta["command"]
+
+
+def test_cli_run_without_data_says_how_to_build_it(tmp_path, capsys):
+    from pedgpt.cli import main
+
+    code = main(["eval", "run", "--tasks", "kqa", "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "pedgpt data build" in capsys.readouterr().err
