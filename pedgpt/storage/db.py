@@ -77,6 +77,15 @@ class Database:
     def table_names(self) -> list[str]:
         return sorted(inspect(self.engine).get_table_names())
 
+    def integrity_check(self) -> str:
+        """"ok" if SQLite's `PRAGMA integrity_check` finds no corruption (after a crash), else its
+        report. Other backends guarantee this themselves (WAL replay): always "ok"."""
+        if self.dialect != "sqlite":
+            return "ok"
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+        return "ok" if rows == ["ok"] else "; ".join(map(str, rows))
+
     def vacuum(self) -> None:
         """Give deleted rows' pages back (SQLite VACUUM; PostgreSQL VACUUM on our tables)."""
         if self.dialect == "sqlite":

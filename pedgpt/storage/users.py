@@ -12,6 +12,7 @@ or put in an exception.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -217,7 +218,7 @@ class UserStore:
 
 
 def _locked_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins, try again in {minutes} min"
 
 
