@@ -133,6 +133,8 @@ def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings) 
               "question": item.question, "prediction": text.strip(), "reference": item.reference,
               "seconds": round(time.perf_counter() - started, 3),
               "completion_tokens": stats.completion_tokens, "finish_reason": stats.finish_reason}
+    if len(item.messages) > 1:  # multi-turn: keep the context (the judge shows it)
+        record["messages"] = list(item.messages)
     if item.extra:
         record.update(item.extra)
     if error:
