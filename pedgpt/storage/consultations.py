@@ -84,7 +84,8 @@ class ConsultationStore:
         """The user's consultations, most recently updated first; `search` matches the title or
         any message (case-insensitive substring)."""
         uid = _as_id(user_id, "no such user")
-        query = select(Consultation).where(Consultation.user_id == uid)
+        query = (select(Consultation).join(User)
+                 .where(Consultation.user_id == uid, User.disabled.is_(False)))
         if not include_archived:
             query = query.where(Consultation.archived.is_(False))
         needle = clean_text(search, "search", 200).strip() if search else ""

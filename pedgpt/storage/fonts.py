@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pedgpt.storage.errors import FontMissing
 
-#: Regular-weight candidates, best first. Bold files are found next to them by name.
+#: Regular-weight candidates, best first.
 CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -51,16 +51,9 @@ class FontFace:
     """Face number inside a .ttc/.otc collection (0 for single fonts)."""
 
 
-def find_cjk_font(bold: bool = False) -> FontFace:
-    """The best available Chinese face (bold if a bold sibling exists), or `FontMissing`."""
-    regular = _find_regular()
-    if bold:
-        sibling = Path(regular.path.replace("Regular", "Bold"))
-        if sibling != Path(regular.path) and sibling.is_file():
-            face = _pick_face(str(sibling))
-            if face is not None:
-                return face
-    return regular
+def find_cjk_font() -> FontFace:
+    """The best available Chinese face, or `FontMissing` naming how to install one."""
+    return _find_regular()
 
 
 @lru_cache(maxsize=None)

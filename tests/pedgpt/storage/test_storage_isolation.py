@@ -84,6 +84,7 @@ def test_garbage_ids_are_not_found(store, alice, bad):
 def test_disabled_user_loses_access(store, users, alice):
     c = store.create(alice.id)
     users.disable("alice")
+    assert store.list(alice.id) == []
     with pytest.raises(NotFound):
         store.get(alice.id, c.id)
     with pytest.raises(NotFound):

@@ -200,3 +200,26 @@ def test_audit_records_who_did_what(db, store, alice):
     store.delete(alice.id, c.id)
     actions = [e["action"] for e in AuditLog(db).events(user_id=alice.id)]
     assert actions[:4] == ["delete", "export", "view", "create"]
+
+
+def test_concurrent_clinicians_lose_nothing(db, store, users):
+    """8 threads (as Gradio's workers) write at once: no 'database is locked', nothing lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [users.add(f"doc{i}", "password-123").id for i in range(8)]
+
+    def session(uid: int) -> int:
+        c = store.create(uid)
+        for turn in range(5):
+            store.add_user_message(uid, c.id, f"问题 {turn}")
+            mid = store.begin_assistant_message(uid, c.id)
+            store.save_partial(mid, "部分")
+            store.finish_assistant_message(mid, f"回答 {turn}")
+            store.list(uid)
+        return c.id
+
+    with ThreadPoolExecutor(8) as pool:
+        cids = list(pool.map(session, ids))
+    for uid, cid in zip(ids, cids):
+        contents = [m.content for m in store.messages(uid, cid)]
+        assert contents == [x for t in range(5) for x in (f"问题 {t}", f"回答 {t}")]
