@@ -1,0 +1,106 @@
+"""DataBuildConfig validation and YAML loading, and the small pure helpers of the data builder."""
+
+from __future__ import annotations
+
+import pytest
+
+from pedgpt.errors import InputError
+from train.data.answers import AnswerParts
+from train.data.config import DataBuildConfig
+from train.data.cpt import completion_text
+from train.data.records import Example, validate
+from train.data.text import approx_tokens, clean_values, join_items, rng_for
+
+
+def test_defaults_and_paths(tmp_path):
+    config = DataBuildConfig(out_dir=str(tmp_path / "d"))
+    assert config.out_dir == tmp_path / "d"
+    assert config.cpt_ratio == 1.0 and config.limit is None and config.seed == 0
+    assert config.per_task(10_000) == 10_000
+    assert DataBuildConfig(out_dir=tmp_path, limit=7).per_task(100) == 7
+
+
+@pytest.mark.parametrize("field,value", [
+    ("limit", 0), ("seed", -1), ("cpt_ratio", -0.5), ("eval_fraction", 0.9), ("en_share", 1.5),
+    ("system_prompt", "always"), ("phrasings_per_question", 0), ("limit", 2.5), ("seed", True),
+])
+def test_invalid_values_raise_input_error(tmp_path, field, value):
+    with pytest.raises(InputError, match=field):
+        DataBuildConfig(out_dir=tmp_path, **{field: value})
+
+
+def test_from_yaml_with_overrides_and_data_block(tmp_path):
+    path = tmp_path / "data.yaml"
+    path.write_text("data:\n  out_dir: x\n  seed: 3\n  cpt_ratio: 0.5\n", encoding="utf-8")
+    config = DataBuildConfig.from_yaml(path, seed=9, limit=None)
+    assert (config.seed, config.cpt_ratio, str(config.out_dir)) == (9, 0.5, "x")
+
+
+def test_from_yaml_rejects_unknown_keys_and_bad_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("out_dir: x\nsed: 3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="sed"):
+        DataBuildConfig.from_yaml(path)
+    path.write_text("out_dir: [x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="YAML"):
+        DataBuildConfig.from_yaml(path)
+    with pytest.raises(InputError, match="not found"):
+        DataBuildConfig.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_seeded_rng_is_stable_and_independent():
+    assert rng_for(1, "a").random() == rng_for(1, "a").random()
+    assert rng_for(1, "a").random() != rng_for(1, "b").random()
+    assert rng_for(1, "a").random() != rng_for(2, "a").random()
+
+
+def test_clean_values_normalises_knowledge_graph_noise():
+    assert clean_values([" 发热 ", "发热等", "烦渴等", "烦渴", "", "小儿腹泻", "x" * 50], exclude="小儿腹泻") == \
+        ["发热", "烦渴"]
+    assert join_items(["a", "b", "c"], "en") == "a, b and c"
+    assert join_items(["甲", "乙", "丙"], "zh") == "甲、乙和丙"
+    assert approx_tokens("小儿 fever 38.5度！") == 6
+
+
+def test_weaker_answer_variants_drop_empathy_and_safety_net():
+    parts = AnswerParts("您好，理解您的担心。", "X的表现有：\n1. 发热\n2. 咳嗽\n3. 皮疹\n4. 呕吐",
+                        ["须就医。"], "如孩子抽搐请拨打120。")
+    assert "120" in parts.full() and "您好" in parts.full()
+    assert parts.terse("zh") == "X的表现有：发热、咳嗽和皮疹。"
+    assert "120" not in parts.without_safety() and "您好" not in parts.without_safety()
+
+
+def test_completion_text_format():
+    example = Example(task="diag", source="t", language="zh", messages=[
+        {"role": "system", "content": "sys"}, {"role": "user", "content": "问1"},
+        {"role": "assistant", "content": "答1"}, {"role": "user", "content": "问2"},
+        {"role": "assistant", "content": "答2"}])
+    assert completion_text(example) == "问题：问1\n回答：答1\n问题：问2\n回答：答2"
+    example.language = "en"
+    assert completion_text(example).startswith("Question: 问1\nAnswer: 答1")
+
+
+@pytest.mark.parametrize("kind,record", [
+    ("sft", {"messages": [{"role": "user", "content": "q"}], "task": "kqa", "source": "s"}),
+    ("sft", {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+             "task": "nope", "source": "s"}),
+    ("dfpo", {"prompt": [{"role": "user", "content": "q"}], "chosen": [{"role": "assistant", "content": "a"}],
+              "rejected": [{"role": "assistant", "content": "a"}], "task": "kqa", "rejection_kind": "terse"}),
+    ("eval", {"id": "1", "task": "kqa", "messages": [{"role": "user", "content": "q"},
+                                                     {"role": "assistant", "content": "a"}],
+              "reference": "r", "disease": "d"}),
+    ("cpt", {"text": "  "}),
+])
+def test_schema_rejects_malformed_records(kind, record):
+    with pytest.raises(InputError):
+        validate(kind, record)
+
+
+def test_schema_accepts_well_formed_records():
+    validate("dfpo", {"prompt": [{"role": "user", "content": "q"}],
+                      "chosen": [{"role": "assistant", "content": "good"}],
+                      "rejected": [{"role": "assistant", "content": "bad"}],
+                      "task": "kqa", "rejection_kind": "terse"})
+    validate("eval", {"id": "kqa-00001", "task": "diag", "messages": [
+        {"role": "user", "content": "q"}, {"role": "assistant", "content": "ask"},
+        {"role": "user", "content": "more"}], "reference": "r", "disease": "d"})

@@ -1,0 +1,58 @@
+"""PedCorpus-DFPO: preference pairs in TRL's conversational format.
+
+chosen = the complete, empathetic, safe answer the SFT data carries; rejected = one of the weaker
+answers each generator wrote alongside it (`Example.rejections`):
+  terse            the bare facts in one line, no empathy, no advice;
+  no_safety        the same facts without the safety net ("see a doctor when…");
+  neighbour_facts  a confident answer with the facts of a neighbouring disease (or drug);
+  wrong_dose       a dose computed for the wrong age/weight;
+  wrong_drug       a contraindicated drug recommended anyway;
+  unsafe_compliance  a red flag answered with "watch at home", or a contraindicated drug allowed.
+Kinds are drawn uniformly among an example's candidates, so every kind is well represented.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from train.data.records import Example
+
+REJECTION_KINDS = ("terse", "no_safety", "neighbour_facts", "wrong_dose", "wrong_drug", "unsafe_compliance")
+
+
+def preference_pairs(examples: list[Example], per_task: int, rng: random.Random) -> list[dict]:
+    """Up to `per_task` pairs per task from examples that carry rejected candidates."""
+    by_task: dict[str, list[Example]] = {}
+    for example in examples:
+        if example.rejections:
+            by_task.setdefault(example.task, []).append(example)
+    pairs = []
+    for task in sorted(by_task):
+        pool = by_task[task]
+        for example in rng.sample(pool, min(per_task, len(pool))):
+            pair = _pair(example, rng)
+            if pair is not None:
+                pairs.append(pair)
+    return pairs
+
+
+def _pair(example: Example, rng: random.Random) -> dict | None:
+    chosen = example.answer
+    candidates = [(kind, text) for kind, text in example.rejections if text.strip() and text != chosen]
+    if not candidates:
+        return None
+    kinds = sorted({kind for kind, _ in candidates})
+    kind = rng.choice(kinds)
+    text = rng.choice([t for k, t in candidates if k == kind])
+    return {
+        "prompt": example.messages[:-1],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": text}],
+        "task": example.task,
+        "rejection_kind": kind,
+    }
+
+
+def kind_counts(pairs: list[dict]) -> dict[str, int]:
+    return dict(sorted(Counter(p["rejection_kind"] for p in pairs).items()))

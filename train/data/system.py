@@ -1,0 +1,34 @@
+"""Optional system messages (`DataBuildConfig.system_prompt = "task"`): each conversation starts
+with the task's PedGPT system prompt as served (`pedgpt.prompts.system_prompt`), carrying the
+knowledge facts the answer is grounded on with their citation markers, as retrieval provides
+them at serving time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pedgpt.prompts import system_prompt
+from train.data.knowledge import Subject
+from train.data.records import Example
+
+#: Corpus task → the serving task whose system prompt it trains.
+SERVING_TASK = {"kqa": "consult", "diag": "diagnose", "treat": "medicate", "safety": "consult",
+                "self_cognition": "consult", "general": "consult"}
+MAX_FACTS = 12
+
+
+def fact_texts(subjects: list[Subject]) -> dict[str, str]:
+    """Fact id → "entity — predicate: value" (the knowledge index's rendering)."""
+    return {f.id: f"{s.name} — {f.predicate}: {f.value}"
+            for s in subjects for facts in s.facts.values() for f in facts}
+
+
+def with_system_prompt(example: Example, facts: dict[str, str]) -> Example:
+    grounded = [facts[fid] for fid in example.fact_ids if fid in facts][:MAX_FACTS]
+    prompt = system_prompt(
+        SERVING_TASK[example.task], example.language,
+        facts=[{"marker": f"F{i}", "text": text} for i, text in enumerate(grounded, 1)],
+        triage_level=example.meta.get("triage_level", "routine"),
+    )
+    return replace(example, messages=[{"role": "system", "content": prompt}, *example.messages])
