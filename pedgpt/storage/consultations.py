@@ -79,10 +79,10 @@ class ConsultationStore:
                       {"task": task})
             return ConsultationInfo.of(row)
 
-    def list(self, user_id: int, search: str | None = None,
-             include_archived: bool = False) -> list[ConsultationInfo]:
+    def list(self, user_id: int, search: str | None = None, include_archived: bool = False,
+             limit: int | None = None) -> list[ConsultationInfo]:
         """The user's consultations, most recently updated first; `search` matches the title or
-        any message (case-insensitive substring)."""
+        any message (case-insensitive substring); `limit` caps how many."""
         uid = _as_id(user_id, "no such user")
         query = (select(Consultation).join(User)
                  .where(Consultation.user_id == uid, User.disabled.is_(False)))
@@ -96,6 +96,8 @@ class ConsultationStore:
             query = query.where(or_(Consultation.title.ilike(pattern, escape="\\"),
                                     Consultation.id.in_(in_messages)))
         query = query.order_by(Consultation.updated_at.desc(), Consultation.id.desc())
+        if limit is not None:
+            query = query.limit(max(0, int(limit)))
         with self.db.session(write=False) as session:
             return [ConsultationInfo.of(c) for c in session.scalars(query)]
 
@@ -396,7 +398,9 @@ def _json(value: Any) -> Any:
     """Make safety results JSON-storable (dataclasses → dicts) before they reach the column."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, ensure_ascii=False, default=_plain))
+    # NaN/Infinity are not JSON (PostgreSQL refuses them): stored as null
+    return json.loads(json.dumps(value, ensure_ascii=False, default=_plain),
+                      parse_constant=lambda _name: None)
 
 
 def _plain(value: Any) -> Any:

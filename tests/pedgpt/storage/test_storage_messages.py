@@ -41,6 +41,9 @@ def test_full_answer_keeps_safety_results(store, alice):
     assert stored.triage == triage and stored.params == {"temperature": 0.0}
     assert (stored.prompt_tokens, stored.completion_tokens) == (120, 33)
     assert stored.dose_findings[0]["drug"] == "ibuprofen"
+    odd = store.add_assistant_message(alice.id, c.id, "x", triage={"level": "routine", "score": float("nan")})
+    assert store.messages(alice.id, c.id)[-1].triage == {"level": "routine", "score": None}
+    assert odd > mid
 
 
 def test_stopped_answer_is_kept_and_marked(store, alice):
@@ -97,6 +100,7 @@ def test_rename_archive_search_and_order(store, alice):
     b = store.create(alice.id, "diagnose")
     store.add_user_message(alice.id, b.id, "皮疹 100% 覆盖 under_score")
     assert [c.id for c in store.list(alice.id)] == [b.id, a.id]  # most recent first
+    assert [c.id for c in store.list(alice.id, limit=1)] == [b.id]
     assert store.rename(alice.id, a.id, "  新标题 ").title == "新标题"
     assert [c.id for c in store.list(alice.id, search="100%")] == [b.id]
     assert [c.id for c in store.list(alice.id, search="皮%覆")] == []  # LIKE wildcards are literal

@@ -68,3 +68,25 @@ def test_default_url_is_sqlite_under_pedgpt_home(tmp_path, monkeypatch):
     db.migrate()
     assert db.dialect == "sqlite"
     assert (tmp_path / "pedgpt.db").is_file()
+
+
+def test_failed_migration_leaves_no_half_schema(db_url_empty):
+    """A migration that dies half-way (crash, disk full) rolls back completely: DDL is
+    transactional on both backends, so the next start simply migrates again."""
+    from sqlalchemy import event
+
+    db = Database(db_url_empty)
+
+    def explode(conn, cursor, statement, *args):
+        if "CREATE TABLE audit_events" in statement:
+            raise RuntimeError("simulated crash during migration")
+
+    event.listen(db.engine, "before_cursor_execute", explode)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        db.migrate()
+    event.remove(db.engine, "before_cursor_execute", explode)
+    assert [t for t in db.table_names() if t != "alembic_version"] == []
+    assert db.current_revision() is None
+    db.migrate()
+    assert db.table_names() == TABLES
+    db.dispose()
