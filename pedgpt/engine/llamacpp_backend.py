@@ -1,0 +1,170 @@
+"""llama.cpp backend (llama-cpp-python): GGUF models on CPU — the fast path on a 2-vCPU Space.
+
+    from pedgpt.engine import load_engine
+    engine = load_engine()          # the embedded GGUF → this backend
+    print(engine.generate([{"role": "user", "content": "宝宝发烧怎么办？"}], max_new_tokens=64))
+
+The prompt is rendered with the model's own chat template (GGUF metadata
+`tokenizer.chat_template`), tokenized by llama.cpp with special tokens parsed, and decoded with
+`Llama.generate`, the lowest-overhead streaming loop llama-cpp-python offers. llama.cpp keeps the
+KV cache of the previous call, so a follow-up turn that shares the prompt prefix only evaluates
+the new tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from pedgpt.chat_template import Message
+from pedgpt.engine.base import Engine, EngineStats, GenerationParams
+from pedgpt.engine.loader import ModelRef, gguf_quantization
+from pedgpt.engine.templates import template_from_source
+from pedgpt.errors import BackendError, ModelError
+
+DEFAULT_CONTEXT = 4096
+
+
+def default_threads() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's core count)."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def open_llama(path: str | Path, context_length: int = DEFAULT_CONTEXT, n_threads: int | None = None,
+               n_gpu_layers: int = 0, seed: int = 0):
+    """A `llama_cpp.Llama` with our settings (also used by `pedgpt bench` for the raw baseline)."""
+    from llama_cpp import Llama
+
+    threads = n_threads or default_threads()
+    try:
+        return Llama(model_path=str(path), n_ctx=int(context_length), n_threads=threads,
+                     n_threads_batch=threads, n_gpu_layers=n_gpu_layers, seed=seed, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"llama.cpp could not load {path}: the file is corrupt, truncated or of "
+                         f"an unsupported architecture ({exc})") from None
+
+
+class LlamaCppEngine(Engine):
+    """One GGUF model in-process through llama-cpp-python."""
+
+    backend = "llamacpp"
+
+    def __init__(self, ref: ModelRef, device: str = "cpu", context_length: int = DEFAULT_CONTEXT,
+                 n_threads: int | None = None, **unknown) -> None:
+        if unknown:
+            raise BackendError(f"llamacpp backend: unknown option(s): {', '.join(sorted(unknown))}")
+        self.ref = ref
+        self.device = device
+        self.n_threads = int(n_threads or default_threads())
+        self.llm = open_llama(ref.location, context_length, self.n_threads,
+                              n_gpu_layers=-1 if device == "cuda" else 0)
+        import llama_cpp
+
+        self._vocab = self.llm._model.vocab  # the C vocab handle, for EOG checks / pieces
+        self._vocab_is_eog = llama_cpp.llama_vocab_is_eog
+        self._pieces: dict[int, bytes] = {}
+        super().__init__(self._template(), context_length=self.llm.n_ctx())
+
+    def _template(self):
+        model = self.llm._model
+        meta = self.llm.metadata
+        bos = model.token_get_text(model.token_bos()) if model.add_bos_token() else ""
+        eos = model.token_get_text(model.token_eos()) if model.token_eos() >= 0 else ""
+        eot = model.token_eot()
+        extra = (model.token_get_text(eot),) if eot >= 0 else ()
+        return template_from_source(meta.get("tokenizer.chat_template"), bos, eos, extra)
+
+    # ---- Engine API ---------------------------------------------------------------------------
+    def info(self) -> dict:
+        return {
+            "model": self.ref.name, "backend": self.backend, "device": self.device,
+            "dtype": gguf_quantization(Path(self.ref.location), self.llm.metadata), "path": self.ref.location,
+            "size": Path(self.ref.location).stat().st_size, "sha256": self.ref.sha256,
+            "embedded": self.ref.embedded, "threads": self.n_threads,
+            "context_length": self.context_length,
+        }
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.encode(text))
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of already-rendered text (special tokens such as <|im_start|> parsed).
+
+        No BOS is added: templates that need one render `bos_token` themselves, exactly as the
+        training collator sees it."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def encode_prompt(self, messages: list[Message]) -> list[int]:
+        """The ids fed to the model for this conversation (prompt + generation header)."""
+        return self.encode(self.template.render(messages, add_generation_prompt=True))
+
+    # ---- generation ---------------------------------------------------------------------------
+    def _generate(self, messages: list[Message], params: GenerationParams,
+                  cancel: threading.Event) -> Iterator[str]:
+        prompt = self.encode_prompt(messages)
+        self.check_fits(len(prompt), params)
+        budget = min(params.max_new_tokens, self.context_length - len(prompt))
+        stats = self.last_stats = EngineStats(prompt_tokens=len(prompt))
+        started = time.perf_counter()
+        self.llm.set_seed(params.seed)
+        tokens = self.llm.generate(prompt, temp=float(params.temperature), top_p=params.top_p,
+                                   top_k=0, min_p=0.0, repeat_penalty=1.0, reset=True)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        is_eog, piece = self._is_eog, self._piece  # locals: this loop runs once per token
+        stats.finish_reason = "length"
+        try:
+            for token in tokens:
+                if stats.first_token_s is None:
+                    stats.first_token_s = time.perf_counter() - started
+                if is_eog(token):
+                    stats.finish_reason = "stop"
+                    break
+                stats.completion_tokens += 1
+                text = decoder.decode(piece(token))
+                if text:
+                    yield text
+                if cancel.is_set():
+                    stats.finish_reason = "cancelled"
+                    break
+                if stats.completion_tokens >= budget:
+                    break
+            tail = decoder.decode(b"", final=True)
+            if tail and stats.finish_reason != "cancelled":
+                yield tail
+        finally:
+            tokens.close()
+            stats.total_s = time.perf_counter() - started
+            stats.extra = {"threads": self.n_threads}
+
+    def _is_eog(self, token: int) -> bool:
+        return bool(self._vocab_is_eog(self._vocab, token))
+
+    def _piece(self, token: int) -> bytes:
+        """UTF-8 bytes of one token (special tokens render empty); cached per token id."""
+        cached = self._pieces.get(token)
+        if cached is None:
+            cached = self._pieces[token] = _token_bytes(self._vocab, token)
+        return cached
+
+    def reset_cache(self) -> None:
+        """Forget the KV cache (the next call re-evaluates its whole prompt)."""
+        self.llm.reset()
+
+
+def _token_bytes(vocab, token: int) -> bytes:
+    import llama_cpp
+
+    size = 64
+    while True:
+        buffer = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_token_to_piece(vocab, llama_cpp.llama_token(token), buffer, size, 0, False)
+        if n < 0:  # buffer too small: -n is the size needed
+            size = -n
+            continue
+        return buffer.raw[:n]
+
