@@ -1,0 +1,256 @@
+"""Find drug mentions, doses and frequencies in a model answer (Chinese or English).
+
+`parse_answer(text)` returns the drug mentions (with whether each is recommended or warned
+against: "不要给孩子吃阿司匹林" is a warning, not a recommendation) and the dose statements
+(mg, g, mg/kg, mg/kg/day with "分2次" / "in 2 divided doses", mL, mL/kg, 片/袋/滴, maxima such
+as "不超过" / "no more than") and frequencies (每6小时, q6h, every 4-6 hours, 每天3次, tid,
+"24小时内不超过4次"), each attributed to the drug it is about. Spans index the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pedgpt.safety import tables
+from pedgpt.safety.textnorm import cn_number, normalize
+
+_AMOUNT = r"(\d+(?:\.\d+)?)(?:\s*(?:-|~|–|到|至|to)\s*(\d+(?:\.\d+)?))?"
+_SENTENCE = re.compile(r"[。！？!?；;\n]|(?<!\d)\.(?!\d)")
+_CLAUSE = re.compile(r"[。！？!?；;\n,，]|(?<!\d)\.(?!\d)")
+_PER_KG = r"\s*(?:/|每|per|a)\s*(?:kg|公斤|千克)(?:体重)?"
+_PER_DAY = r"(?:\s*(?:/|每|per|a)\s*(?:d|day|日|天|24\s*h)\b|\s*(?:每日|每天|/日|/天|daily|a day|per day|/24h))"
+_DOSE = re.compile(
+    rf"(?P<kgfirst>每(?:公斤|千克|kg)(?:体重)?\s*)?{_AMOUNT}\s*(?P<unit>mg|毫克|mcg|μg|微克|g|克|ml|毫升|mL|片|粒|袋|包|滴|支)"
+    rf"(?P<perkg>{_PER_KG})?(?P<perday>{_PER_DAY})?(?P<perdose>\s*/\s*(?:次|dose))?", re.IGNORECASE)
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(?:mg|毫克)\s*/\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升)", re.IGNORECASE)
+_MAX_CUE = re.compile(r"(不超过|最多|最大(剂量|量)?(为|是)?|不要超过|不得超过|不能超过|至多|上限|不宜超过|no more than|"
+                      r"up to|maximum( of| dose)?|max(imum)?\.?|not (to )?exceed|at most|do not exceed|"
+                      r"don't exceed|should not exceed)\s*[:：]?\s*(每次|每日|每天|一天|一日|single dose|per dose|"
+                      r"daily|a day|per day)?\s*$", re.IGNORECASE)
+_DIVIDED = re.compile(r"(?:分\s*([1-6一二两三四五六])\s*次|in\s*([1-6]|two|three|four)\s*(?:divided\s*)?doses|"
+                      r"divided\s*(?:into\s*)?([1-6]|two|three|four)\s*doses|(?:divided|split)\s*(?:q|every)\s*(\d+)\s*h)",
+                      re.IGNORECASE)
+_INTERVAL = re.compile(r"(?:每|间隔|隔|相隔|every|q)\s*(?:至少|最少|at least)?\s*(\d+(?:\.\d+)?)\s*(?:-|~|–|到|至|to)?\s*"
+                       r"(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|钟头|h\b|hrs?\b|hours?)", re.IGNORECASE)
+_APART = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|~|到|至|to)?\s*(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|hours?|h)\s*"
+                    r"(?:apart|以上|一次|1次)", re.IGNORECASE)
+_TIMES = re.compile(r"(?:每天|每日|一天|一日|日|天|/日|/天|24\s*小时(?:内)?)\s*(?:最多|不超过|不要超过|至多)?\s*"
+                    r"([1-8一二两三四五六七八])\s*(?:-|~|到|至)?\s*([1-8一二三四五六七八])?\s*次"
+                    r"|([1-8]|one|two|three|four|five|six)\s*(?:-|to)?\s*([1-8])?\s*times\s*(?:a|per|each|every)\s*day"
+                    r"|([1-8])\s*doses\s*(?:a|per|in)\s*(?:day|24\s*h(?:ours)?)", re.IGNORECASE)
+_ABBREV = {"qd": 1, "od": 1, "once daily": 1, "once a day": 1, "bid": 2, "bd": 2, "twice daily": 2,
+           "twice a day": 2, "tid": 3, "tds": 3, "three times daily": 3, "qid": 4, "qds": 4, "four times daily": 4}
+_ABBREV_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_ABBREV, key=len, reverse=True)) + r")\b",
+                        re.IGNORECASE)
+_MAX_COUNT_CUE = re.compile(r"(最多|不超过|不要超过|至多|no more than|up to|maximum of|max(imum)?|at most|不得超过)\s*$",
+                            re.IGNORECASE)
+_PROHIBIT = re.compile(r"不要|别(?!的|人)|禁止|禁用|避免|不能|不宜|不建议|不推荐|切勿|勿|忌用|忌|不可|不应|不得|严禁|"
+                       r"慎用|瑞氏|Reye|\bdo not\b|\bdon't\b|\bnever\b|\bavoid(ed)?\b|not recommended|should not|"
+                       r"shouldn't|must not|contraindicated|not (be )?(safe|given|used)|\bno\b|instead of|rather than|"
+                       r"not suitable|unsafe|dangerous", re.IGNORECASE)
+_NOT_PROHIBIT = re.compile(r"不要超过|不超过|不得超过|不能超过|不宜超过|do not exceed|don't exceed|should not exceed|"
+                           r"not to exceed|no more than|不能自行|不要自行", re.IGNORECASE)
+
+
+@dataclass
+class DrugMention:
+    drug_id: str
+    start: int
+    end: int
+    sentence: int
+    recommended: bool
+    """False when the clause warns against it ("不要用", "avoid", "contraindicated")."""
+
+
+@dataclass
+class DoseStatement:
+    """One amount in the text: `low`-`high` in `unit`; flags say how to read it."""
+
+    start: int
+    end: int
+    sentence: int
+    low: float
+    high: float
+    unit: str
+    """mg, ml, unit (片/袋/滴), or mg_per_kg / ml_per_kg."""
+    per_day: bool = False
+    divided: int | None = None
+    is_max: bool = False
+    text: str = ""
+    drug_id: str | None = None
+    strength_mg_per_ml: float | None = None
+
+
+@dataclass
+class Frequency:
+    sentence: int
+    start: int
+    interval_low: float | None = None
+    interval_high: float | None = None
+    times_low: int | None = None
+    times_high: int | None = None
+    is_max: bool = False
+    drug_id: str | None = None
+
+
+@dataclass
+class ParsedAnswer:
+    text: str
+    sentences: list[tuple[int, int]]
+    mentions: list[DrugMention] = field(default_factory=list)
+    doses: list[DoseStatement] = field(default_factory=list)
+    frequencies: list[Frequency] = field(default_factory=list)
+
+    def sentence_text(self, index: int) -> str:
+        start, end = self.sentences[index]
+        return self.text[start:end]
+
+
+def parse_answer(answer: str) -> ParsedAnswer:
+    text = normalize(answer or "")
+    parsed = ParsedAnswer(text=text, sentences=split_spans(text, _SENTENCE))
+    parsed.mentions = _mentions(text, parsed)
+    parsed.doses = _doses(text, parsed)
+    parsed.frequencies = _frequencies(text, parsed)
+    _attribute(parsed)
+    return parsed
+
+
+def split_spans(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in pattern.finditer(text):
+        if m.end() > start:
+            spans.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans or [(0, 0)]
+
+
+def _sentence_of(parsed: ParsedAnswer, pos: int) -> int:
+    for i, (start, end) in enumerate(parsed.sentences):
+        if start <= pos < end:
+            return i
+    return len(parsed.sentences) - 1
+
+
+def _clause(text: str, start: int, end: int) -> tuple[str, str]:
+    left = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    right_m = _CLAUSE.search(text, end)
+    right = right_m.start() if right_m else len(text)
+    return text[left:start], text[end:right]
+
+
+def _mentions(text: str, parsed: ParsedAnswer) -> list[DrugMention]:
+    out = []
+    for m in tables.drug_mention_pattern().finditer(text):
+        item = tables.resolve_drug(m.group(0))
+        if item is None:
+            continue
+        before, after = _clause(text, m.start(), m.end())
+        warned = _prohibits(before) or _prohibits(after)
+        out.append(DrugMention(item.id, m.start(), m.end(), _sentence_of(parsed, m.start()), not warned))
+    return out
+
+
+def _prohibits(text: str) -> bool:
+    cleaned = _NOT_PROHIBIT.sub(" ", text)
+    return bool(_PROHIBIT.search(cleaned))
+
+
+def _doses(text: str, parsed: ParsedAnswer) -> list[DoseStatement]:
+    strengths = {m.span() for m in _STRENGTH.finditer(text)}
+    out = []
+    for m in _DOSE.finditer(text):
+        if any(s <= m.start() < e for s, e in strengths):
+            continue
+        dose = _dose_from_match(text, m, parsed)
+        if dose is not None:
+            out.append(dose)
+    return out
+
+
+def _dose_from_match(text: str, m: re.Match, parsed: ParsedAnswer) -> DoseStatement | None:
+    low = float(m.group(2))
+    high = float(m.group(3)) if m.group(3) else low
+    unit = m.group("unit").lower()
+    factor = {"g": 1000.0, "克": 1000.0, "mcg": 0.001, "μg": 0.001, "微克": 0.001}.get(unit, 1.0)
+    base = "mg" if unit in ("mg", "毫克", "g", "克", "mcg", "μg", "微克") else "ml" if unit in ("ml", "毫升") else "unit"
+    per_kg = bool(m.group("perkg") or m.group("kgfirst"))
+    if per_kg and base == "unit":
+        return None
+    sentence = _sentence_of(parsed, m.start())
+    dose = DoseStatement(start=m.start(), end=m.end(), sentence=sentence, low=low * factor, high=high * factor,
+                         unit=f"{base}_per_kg" if per_kg else base, text=m.group(0))
+    tail = text[m.end(): m.end() + 40]
+    dose.per_day = bool(m.group("perday")) or bool(re.match(r"\s*(/\s*(d|day|日|天)|每日|每天|一天|daily|a day|per day)",
+                                                             tail, re.IGNORECASE))
+    div = _DIVIDED.search(tail)
+    if div and div.start() < 12:
+        dose.divided = _divided_count(div)
+        dose.per_day = True
+    before = text[max(0, m.start() - 24): m.start()]
+    dose.is_max = bool(_MAX_CUE.search(before))
+    if base == "ml":
+        sentence_text = parsed.sentence_text(sentence)
+        strength = _STRENGTH.search(sentence_text)
+        if strength:
+            dose.strength_mg_per_ml = float(strength.group(1)) / float(strength.group(2) or 1)
+    return dose
+
+
+def _divided_count(m: re.Match) -> int | None:
+    if m.group(4):
+        return max(1, round(24 / float(m.group(4))))
+    token = next(g for g in m.groups()[:3] if g)
+    value = cn_number(token)
+    return int(value) if value else None
+
+
+def _frequencies(text: str, parsed: ParsedAnswer) -> list[Frequency]:
+    out = []
+    for m in _INTERVAL.finditer(text):
+        before = text[max(0, m.start() - 12): m.start()]
+        if re.search(r"(持续|服药后|用药后|after|within|for)\s*$", before, re.IGNORECASE):
+            continue
+        low = float(m.group(1))
+        high = float(m.group(2)) if m.group(2) else low
+        out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), interval_low=low, interval_high=high))
+    taken = [(f.start, f.start + 24) for f in out]
+    for m in _APART.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        low = float(m.group(1))
+        out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), interval_low=low,
+                             interval_high=float(m.group(2)) if m.group(2) else low))
+    for m in _TIMES.finditer(text):
+        groups = [g for g in m.groups() if g]
+        low = int(cn_number(groups[0]) or 0)
+        high = int(cn_number(groups[1]) or low) if len(groups) > 1 else low
+        is_max = bool(re.search(r"最多|不超过|不要超过|至多|不得超过", m.group(0))) or \
+            bool(_MAX_COUNT_CUE.search(text[max(0, m.start() - 16): m.start()]))
+        out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), times_low=low, times_high=high, is_max=is_max))
+    for m in _ABBREV_RE.finditer(text):
+        n = _ABBREV[m.group(1).lower()]
+        out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), times_low=n, times_high=n))
+    return out
+
+
+def _attribute(parsed: ParsedAnswer) -> None:
+    """Each dose / frequency belongs to the nearest drug before it in its sentence, else the
+    nearest after it in the sentence, else the last drug mentioned earlier in the answer."""
+    for item in [*parsed.doses, *parsed.frequencies]:
+        item.drug_id = _owner(parsed, item.sentence, item.start)
+
+
+def _owner(parsed: ParsedAnswer, sentence: int, pos: int) -> str | None:
+    same = [m for m in parsed.mentions if m.sentence == sentence]
+    before = [m for m in same if m.start <= pos]
+    if before:
+        return before[-1].drug_id
+    after = [m for m in same if m.start > pos]
+    if after:
+        return after[0].drug_id
+    earlier = [m for m in parsed.mentions if m.start <= pos]
+    return earlier[-1].drug_id if earlier else None

@@ -1,0 +1,368 @@
+"""Extract patient facts from Chinese or English free text.
+
+`extract_patient("6个月宝宝发烧39度2天，没有抽搐")` → PatientFacts(age_months=6, temp_c=39.0,
+fever_days=2, findings=["fever"], negated=["convulsion"], ...). Handles ages (6个月, 1岁半,
+2岁3个月, 3周, 10天, "6-week-old", "18 months", "2 yo"), temperatures (38.5度, 38度5, 38.5℃,
+38.5°c, 101.3°F, 三十九度), weights (12kg, 12公斤, 24斤, 26 lb), respiratory and heart rate,
+SpO2, capillary refill, fever duration and the findings of `triage_findings.yaml`, each
+classified as present, negated, history or hypothetical by `pedgpt.safety.negation`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import asdict, dataclass, field
+
+from pedgpt.safety import negation, tables
+from pedgpt.safety.growth import weight_range
+from pedgpt.safety.textnorm import NUM, cn_number, normalize
+
+DAYS_PER_MONTH = 30.4375  # unit conversion (365.25 / 12), not a clinical value
+LB_TO_KG = 0.45359237
+C_RANGE = (30.0, 45.0)     # plausible body temperatures in °C: parsing sanity bounds
+F_RANGE = (86.0, 113.0)    # the same in °F
+_KID = r"(?:宝宝|宝贝|孩子|小孩|婴儿|男婴|女婴|男孩|女孩|儿子|女儿|患儿|娃|宝|小朋友|新生儿|闺女)"
+
+
+@dataclass
+class PatientFacts:
+    """What the text says about the patient; None where it says nothing."""
+
+    age_months: float | None = None
+    weight_kg: float | None = None
+    temp_c: float | None = None
+    """Highest temperature mentioned, in °C."""
+    temp_site: str | None = None
+    """axillary, rectal, oral, ear or forehead when stated."""
+    resp_rate: float | None = None
+    heart_rate: float | None = None
+    spo2: float | None = None
+    crt_s: float | None = None
+    fever_days: float | None = None
+    findings: list[str] = field(default_factory=list)
+    """Finding ids present now."""
+    negated: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    hypothetical: list[str] = field(default_factory=list)
+    weight_plausible: bool | None = None
+    """False when the weight is outside the plausibility envelope for the age (growth.yaml)."""
+    age_estimated: bool = False
+    """True when the age comes from a word such as 新生儿/newborn rather than a number."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def has(self, finding_id: str) -> bool:
+        return finding_id in self.findings
+
+
+def extract_patient(text: str) -> PatientFacts:
+    """Patient facts from free text (never raises on odd text; unknowns stay None)."""
+    norm = normalize(text or "")
+    facts = PatientFacts()
+    facts.age_months, facts.age_estimated = extract_age(norm)
+    facts.weight_kg = extract_weight(norm)
+    facts.temp_c = extract_temperature(norm)
+    facts.temp_site = _temp_site(norm)
+    facts.resp_rate = _vital(norm, _RR, 5, 150)
+    facts.heart_rate = _vital(norm, _HR, 30, 300)
+    facts.spo2 = _vital(norm, _SPO2, 40, 100)
+    facts.crt_s = _crt(norm)
+    facts.fever_days = extract_fever_days(norm)
+    _fill_findings(norm, facts)
+    facts.weight_plausible = weight_plausible(facts.weight_kg, facts.age_months)
+    return facts
+
+
+def weight_plausible(weight_kg: float | None, age_months: float | None) -> bool | None:
+    if weight_kg is None or age_months is None:
+        return None
+    low, high = weight_range(age_months)
+    return low <= weight_kg <= high
+
+
+# ----------------------------------------------------------------------------- age
+
+_AGE_ZH_YEARS = re.compile(rf"({NUM})\s*周?岁\s*(半)?(?:\s*(?:零|又)?\s*({NUM})\s*个?多?月)?")
+_AGE_ZH_MONTHS = [
+    re.compile(rf"({NUM})\s*个?(?:多)?月(?:大|龄|的{_KID}|{_KID}|了?[,，、\s]*{_KID}?(?=[,，。\s]|$))"),
+    re.compile(rf"(?:{_KID}|出生|生后|我家|今年|月龄)\s*(?:才|刚|刚满|满|已经|只有|有|现在|今天)?\s*({NUM})\s*个?(?:多)?月"),
+    re.compile(rf"^\s*({NUM})\s*个?(?:多)?月(?![前来以后])"),
+]
+_AGE_ZH_WEEKS = [
+    re.compile(rf"({NUM})\s*(?:周|星期)(?:大|龄|的{_KID}|{_KID})"),
+    re.compile(rf"(?:{_KID}|出生|生后|我家)\s*(?:才|刚|刚满|满|已经|只有|有)?\s*({NUM})\s*(?:个)?(?:周|星期)"),
+    re.compile(rf"^\s*({NUM})\s*(?:周|星期)(?![前来以后])"),
+]
+_AGE_ZH_DAYS = [
+    re.compile(rf"({NUM})\s*天(?:大|龄|的{_KID}|{_KID})"),
+    re.compile(rf"(?:出生|生后|日龄|新生儿|{_KID}出生)\s*(?:才|刚|刚满|满|已经|只有|有|第)?\s*({NUM})\s*天"),
+    re.compile(rf"^\s*({NUM})\s*天(?![前来以后])(?=.{{0,4}}({_KID}|[,，]))"),
+]
+_UNIT_MONTHS = {"day": 1 / DAYS_PER_MONTH, "week": 7 / DAYS_PER_MONTH, "month": 1.0, "year": 12.0}
+_EN_UNIT = (r"(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?|m|years?|yrs?|yr|y)")
+_AGE_EN = [
+    re.compile(rf"\b({NUM})\s*(years?|yrs?|y)\s*(?:and\s*)?({NUM})\s*(months?|mos?|m)\b(?:[\s-]*old)?", re.I),
+    re.compile(rf"\b({NUM})[\s-]*{_EN_UNIT}[\s-]*old\b", re.I),
+    re.compile(rf"\b(?:aged?|age:?)\s*({NUM})\s*{_EN_UNIT}?\b", re.I),
+    re.compile(rf"\b({NUM})\s*(yo|y/o|y\.o\.?|yrs?|years?)(?![a-z])(?!\s*(?:ago|of|history))", re.I),
+    re.compile(rf"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!x )\b({NUM})\s*(months?|mos?|mths?|weeks?|wks?)"
+               rf"(?![a-z])(?!\s*(?:ago|of|history|later|before))", re.I),
+]
+_NEWBORN = re.compile(r"新生儿|newborn|neonate|neonatal", re.I)
+
+
+def extract_age(text: str) -> tuple[float | None, bool]:
+    """Age in months and whether it is an estimate (新生儿/newborn without a number)."""
+    for finder in (_age_zh, _age_en):
+        age = finder(text)
+        if age is not None:
+            return round(age, 3), False
+    if _NEWBORN.search(text):
+        return 0.5, True
+    return None, False
+
+
+def _age_zh(text: str) -> float | None:
+    m = _AGE_ZH_YEARS.search(text)
+    if m:
+        years = cn_number(m.group(1))
+        if years is not None:
+            months = cn_number(m.group(3)) if m.group(3) else 0.0
+            return years * 12 + (6 if m.group(2) else 0) + (months or 0)
+    for patterns, unit in ((_AGE_ZH_MONTHS, "month"), (_AGE_ZH_WEEKS, "week"), (_AGE_ZH_DAYS, "day")):
+        for pattern in patterns:
+            m = pattern.search(text)
+            value = cn_number(m.group(1)) if m else None
+            if value is not None:
+                return value * _UNIT_MONTHS[unit]
+    return None
+
+
+def _age_en(text: str) -> float | None:
+    m = _AGE_EN[0].search(text)
+    if m:
+        years, months = cn_number(m.group(1)), cn_number(m.group(3))
+        if years is not None and months is not None:
+            return years * 12 + months
+    for i, pattern in enumerate(_AGE_EN[1:], start=1):
+        m = pattern.search(text)
+        if not m:
+            continue
+        value = cn_number(m.group(1))
+        unit = _en_unit(m.group(2) if m.lastindex and m.lastindex >= 2 else None, default="year")
+        if value is not None:
+            return value * _UNIT_MONTHS[unit]
+    return None
+
+
+def _en_unit(token: str | None, default: str) -> str:
+    if not token:
+        return default
+    t = token.lower().rstrip(".")
+    if t.startswith(("d",)):
+        return "day"
+    if t.startswith("w"):
+        return "week"
+    if t.startswith("m"):
+        return "month"
+    return "year"
+
+
+# ----------------------------------------------------------------------------- weight
+
+_WEIGHT_KG = re.compile(r"(?<![/\d.])(\d+(?:\.\d+)?)\s*(?:kg|kgs|公斤|千克|kilograms?|kilos?)(?![a-z/])", re.I)
+_WEIGHT_JIN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*斤")
+_WEIGHT_LB = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:lbs?|pounds?)(?![a-z])", re.I)
+_WEIGHT_BARE = re.compile(r"(?:体重|weight|weighs|weighing|wt)\s*(?:is|of|:|=|为|是|有|约|大约|大概)?\s*"
+                          r"(?:about|around|approx\.?)?\s*(\d+(?:\.\d+)?)(?!\s*(?:斤|kg|公斤|千克|lb|pound|g|克|\d|\.))",
+                          re.I)
+
+
+def extract_weight(text: str) -> float | None:
+    """Weight in kg (斤 = 0.5 kg, lb converted); None if absent."""
+    for pattern, factor in ((_WEIGHT_KG, 1.0), (_WEIGHT_JIN, 0.5), (_WEIGHT_LB, LB_TO_KG), (_WEIGHT_BARE, 1.0)):
+        m = pattern.search(text)
+        if m:
+            return round(float(m.group(1)) * factor, 3)
+    return None
+
+
+# ----------------------------------------------------------------------------- temperature
+
+_TEMP_C = re.compile(r"(?<![\d.])(\d{2}(?:\.\d+)?)\s*(°\s*c|℃|°|度|摄氏度|degrees?\s*(?:c|celsius)?|c\b)"
+                     r"(?:\s*([1-9])(?![\d个天小分次周月岁年]))?(半)?", re.I)
+_TEMP_CN = re.compile(r"([三四]十[一二三四五六七八九]?)\s*度\s*(半|[一二三四五六七八九])?")
+_TEMP_F = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*(?:°\s*f|℉|f\b|华氏度?|degrees?\s*f(?:ahrenheit)?\b|fahrenheit)", re.I)
+_TEMP_BARE = re.compile(r"(?:体温|温度|腋温|肛温|耳温|额温|口温|烧到|发烧到|最高|高达|发烧|发热|高烧|高热|低烧|"
+                        r"temp(?:erature)?|tmax|\bt\b|fever(?:ish)?|febrile|spiked?)\s*"
+                        r"(?:is|was|of|at|to|up to|reached|hit|:|=|达|为|是|有|到|了|最高|高达|一直|反复|\s)*\s*"
+                        r"(\d{2,3}(?:\.\d+)?)(?!\s*(?:次|kg|公斤|mg|ml|%|天|岁|个|小时|h\b|d\b|days?|months?|年|周|分|bpm|/))",
+                        re.I)
+
+
+def extract_temperature(text: str) -> float | None:
+    """The highest body temperature mentioned, in °C (°F converted)."""
+    values = [v for v in (_celsius(m) for m in _TEMP_C.finditer(text)) if v]
+    values += [v for v in (_cn_celsius(m) for m in _TEMP_CN.finditer(text)) if v]
+    values += [v for v in (_fahrenheit(float(m.group(1))) for m in _TEMP_F.finditer(text)) if v]
+    values += [v for v in (_bare(float(m.group(1))) for m in _TEMP_BARE.finditer(text)) if v]
+    return round(max(values), 2) if values else None
+
+
+def _celsius(m: re.Match) -> float | None:
+    value = float(m.group(1))
+    if m.group(3) and "." not in m.group(1) and m.group(2) in ("度", "°"):
+        value += int(m.group(3)) / 10
+    if m.group(4):
+        value += 0.5
+    return value if C_RANGE[0] <= value <= C_RANGE[1] else None
+
+
+def _cn_celsius(m: re.Match) -> float | None:
+    value = cn_number(m.group(1))
+    if value is None:
+        return None
+    tail = m.group(2)
+    if tail:
+        value += 0.5 if tail == "半" else (cn_number(tail) or 0) / 10
+    return value if C_RANGE[0] <= value <= C_RANGE[1] else None
+
+
+def _fahrenheit(value: float) -> float | None:
+    return round((value - 32) * 5 / 9, 2) if F_RANGE[0] <= value <= F_RANGE[1] else None
+
+
+def _bare(value: float) -> float | None:
+    if C_RANGE[0] <= value <= C_RANGE[1]:
+        return value
+    return _fahrenheit(value)
+
+
+_SITES = (("axillary", r"腋温|腋下|axilla(ry)?|armpit|under the arm"), ("rectal", r"肛温|肛门|rectal(ly)?"),
+          ("ear", r"耳温|tympanic|\bear\b"), ("forehead", r"额温|额头|forehead"), ("oral", r"口温|oral(ly)?"))
+
+
+def _temp_site(text: str) -> str | None:
+    for site, pattern in _SITES:
+        if re.search(pattern, text, re.I):
+            return site
+    return None
+
+
+# ----------------------------------------------------------------------------- vitals
+
+_GAP = r"\s*(?:is|was|of|at|about|around|:|=|为|是|达|约|有|大约|高达|快到|\s)*\s*"
+_RR = [re.compile(rf"(?:呼吸(?:频率|次数|速率)?|\bRR\b|\bR\b|resp(?:iratory)?\.?\s*rate|breathing(?:\s*rate)?|"
+                  rf"breaths?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|天|岁|个月|度|°|mg|ml|秒|s\b))", re.I),
+       re.compile(r"(\d{2,3})\s*(?:breaths?|次)\s*(?:per|a|/|每)\s*(?:min(?:ute)?|分(?:钟)?)(?=.{0,3}(?:呼吸|breath))", re.I),
+       re.compile(r"(\d{2,3})\s*breaths?\s*(?:per|a|/)\s*min", re.I)]
+_HR = [re.compile(rf"(?:心率|脉搏|心跳|\bHR\b|heart\s*rate|pulse(?:\s*rate)?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|度|°))", re.I)]
+_SPO2 = [re.compile(rf"(?:血氧(?:饱和度)?|指脉氧|SpO2|SpO₂|SaO2|\bsats?\b|saturations?|oxygen\s*(?:saturation|level)|"
+                    rf"O2\s*sats?){_GAP}(\d{{2,3}})\s*%?", re.I),
+         re.compile(r"(\d{2,3})\s*%\s*(?:on room air|in air|\bRA\b|on air)", re.I)]
+_CRT = re.compile(r"(?:毛细血管再充盈(?:时间)?|再充盈时间|\bCRT\b|cap(?:illary)?\s*refill(?:\s*time)?)\s*"
+                  r"(?:is|was|of|:|=|为|约|\s)*\s*(>|≥|>=|大于|超过|more than|over|greater than)?\s*(\d+(?:\.\d+)?)", re.I)
+
+
+def _vital(text: str, patterns: list[re.Pattern], low: float, high: float) -> float | None:
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            value = float(m.group(1))
+            if low <= value <= high:
+                return value
+    return None
+
+
+def _crt(text: str) -> float | None:
+    m = _CRT.search(text)
+    if not m:
+        return None
+    value = float(m.group(2))
+    if value > 20:
+        return None
+    return value + (0.5 if m.group(1) else 0.0)
+
+
+# ----------------------------------------------------------------------------- fever duration
+
+_DUR_UNITS = {"天": 1, "日": 1, "周": 7, "星期": 7, "个星期": 7, "礼拜": 7, "个月": 30, "月": 30}
+_FEVER_ZH = r"(?:发烧|发热|烧|高热|高烧|低热|低烧)"
+_FEVER_DAYS = [
+    re.compile(rf"{_FEVER_ZH}(?:了|已经|已|持续|反复|断断续续|一直|总共|共|有)*\s*(?:第)?\s*({NUM})\s*(多|余)?\s*"
+               r"(个星期|星期|礼拜|个月|天|日|周)(半)?"),
+    re.compile(rf"({NUM})\s*(多|余)?\s*(个星期|星期|礼拜|个月|天|日|周)(半)?(?:了|来|前|以来|多来)?\s*(?:的)?"
+               rf"(?:开始|一直|反复|持续|都|时有|间断)?\s*{_FEVER_ZH}"),
+]
+_FEVER_DAYS_EN = [
+    re.compile(rf"(?:fevers?|febrile|temperatures?|temps?)\s*(?:on and off\s*)?(?:for|of|x|since|over|lasting)?\s*"
+               rf"(?:the\s*)?(?:past|last)?\s*(?:about|around|nearly|almost|over|more than)?\s*({NUM})\s*"
+               r"(days?|d\b|weeks?|wks?)", re.I),
+    re.compile(rf"({NUM})[\s-]*(days?|weeks?)\s*(?:of|history of|with)?\s*(?:a\s*)?(?:high\s*|intermittent\s*|"
+               r"persistent\s*)?(?:fevers?|febrile|temperatures?)", re.I),
+    re.compile(rf"day\s*({NUM})\s*of\s*(?:the\s*)?(?:fever|illness)", re.I),
+    re.compile(r"(\d+)(?:st|nd|rd|th)\s*day\s*of\s*(?:the\s*)?(?:fever|illness)", re.I),
+]
+
+
+def extract_fever_days(text: str) -> float | None:
+    """Duration of fever in days, from '发烧3天', '烧了一周', 'fever for 5 days', 'day 5 of fever'."""
+    best = None
+    for pattern in _FEVER_DAYS:
+        for m in pattern.finditer(text):
+            days = _zh_days(m)
+            if days is not None and not _fever_negated(text, m):
+                best = max(best or 0, days)
+    for pattern in _FEVER_DAYS_EN:
+        for m in pattern.finditer(text):
+            n = cn_number(m.group(1))
+            unit = m.group(2).lower() if m.lastindex and m.lastindex >= 2 else "d"
+            if n is not None and not _fever_negated(text, m):
+                best = max(best or 0, n * (7 if unit.startswith("w") else 1))
+    return best
+
+
+def _zh_days(m: re.Match) -> float | None:
+    n = cn_number(m.group(1))
+    if n is None:
+        return None
+    days = n * _DUR_UNITS[m.group(3)]
+    return days + (0.5 * _DUR_UNITS[m.group(3)] if m.group(4) else 0)
+
+
+def _fever_negated(text: str, m: re.Match) -> bool:
+    return negation.status(text, m.start(), m.end()) in (negation.NEGATED, negation.HYPOTHETICAL)
+
+
+# ----------------------------------------------------------------------------- findings
+
+@functools.cache
+def _compiled_findings() -> list[tuple[str, list[re.Pattern]]]:
+    out = []
+    for finding in tables.findings():
+        patterns = [re.compile(p) for p in finding.zh] + [re.compile(p, re.I) for p in finding.en]
+        out.append((finding.id, patterns))
+    return out
+
+
+def finding_statuses(text: str) -> dict[str, str]:
+    """finding id → its strongest status in `text` (present beats history beats hypothetical beats negated)."""
+    rank = {negation.NEGATED: 0, negation.HYPOTHETICAL: 1, negation.HISTORY: 2, negation.PRESENT: 3}
+    found: dict[str, str] = {}
+    for finding_id, patterns in _compiled_findings():
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                if m.end() == m.start():
+                    continue
+                st = negation.status(text, m.start(), m.end())
+                if finding_id not in found or rank[st] > rank[found[finding_id]]:
+                    found[finding_id] = st
+    return found
+
+
+def _fill_findings(text: str, facts: PatientFacts) -> None:
+    buckets = {negation.PRESENT: facts.findings, negation.NEGATED: facts.negated,
+               negation.HISTORY: facts.history, negation.HYPOTHETICAL: facts.hypothetical}
+    for finding_id, st in finding_statuses(text).items():
+        buckets[st].append(finding_id)
