@@ -22,7 +22,7 @@ DAYS_PER_MONTH = 30.4375  # unit conversion (365.25 / 12), not a clinical value
 LB_TO_KG = 0.45359237
 C_RANGE = (30.0, 45.0)     # plausible body temperatures in °C: parsing sanity bounds
 F_RANGE = (86.0, 113.0)    # the same in °F
-_KID = r"(?:宝宝|宝贝|孩子|小孩|婴儿|男婴|女婴|男孩|女孩|儿子|女儿|患儿|娃|宝|小朋友|新生儿|闺女)"
+_KID = r"(?:男宝|女宝|宝宝|宝贝|孩子|小孩|婴儿|男婴|女婴|男孩|女孩|儿子|女儿|患儿|娃|宝|小朋友|新生儿|闺女)"
 
 
 @dataclass
@@ -97,7 +97,7 @@ _AGE_ZH_WEEKS = [
 ]
 _AGE_ZH_DAYS = [
     re.compile(rf"({NUM})\s*天(?:大|龄|的{_KID}|{_KID})"),
-    re.compile(rf"(?:出生|生后|日龄|新生儿|{_KID}出生)\s*(?:才|刚|刚满|满|已经|只有|有|第)?\s*({NUM})\s*天"),
+    re.compile(rf"(?:出生后?|生后|日龄|新生儿|{_KID}出生后?)\s*(?:才|刚|刚满|满|已经|只有|有|第)?\s*({NUM})\s*天"),
     re.compile(rf"^\s*({NUM})\s*天(?![前来以后])(?=.{{0,4}}({_KID}|[,，]))"),
 ]
 _UNIT_MONTHS = {"day": 1 / DAYS_PER_MONTH, "week": 7 / DAYS_PER_MONTH, "month": 1.0, "year": 12.0}
@@ -107,10 +107,13 @@ _AGE_EN = [
     re.compile(rf"\b({NUM})[\s-]*{_EN_UNIT}[\s-]*old\b", re.I),
     re.compile(rf"\b(?:aged?|age:?)\s*({NUM})\s*{_EN_UNIT}?\b", re.I),
     re.compile(rf"\b({NUM})\s*(yo|y/o|y\.o\.?|yrs?|years?)(?![a-z])(?!\s*(?:ago|of|history))", re.I),
-    re.compile(rf"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!x )\b({NUM})\s*(months?|mos?|mths?|weeks?|wks?)"
+    re.compile(rf"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!x )\b({NUM})\s*(months?|mos?|mths?|m|weeks?|wks?)"
                rf"(?![a-z])(?!\s*(?:ago|of|history|later|before))", re.I),
 ]
 _NEWBORN = re.compile(r"新生儿|newborn|neonate|neonatal", re.I)
+_ZH_SPECIAL_AGES = ((re.compile(r"满月|刚满月"), 1.0), (re.compile(r"百天|百日"), 100 / DAYS_PER_MONTH))
+#: Symptom words: "咳嗽3个月了" is a duration, not the age.
+_ZH_DURATION_CONTEXT = re.compile(r"咳|嗽|烧|热|吐|泻|拉|痛|疼|喘|病|痒|疹|持续|反复|断断续续|流涕|鼻涕")
 
 
 def extract_age(text: str) -> tuple[float | None, bool]:
@@ -133,11 +136,19 @@ def _age_zh(text: str) -> float | None:
             return years * 12 + (6 if m.group(2) else 0) + (months or 0)
     for patterns, unit in ((_AGE_ZH_MONTHS, "month"), (_AGE_ZH_WEEKS, "week"), (_AGE_ZH_DAYS, "day")):
         for pattern in patterns:
-            m = pattern.search(text)
-            value = cn_number(m.group(1)) if m else None
-            if value is not None:
-                return value * _UNIT_MONTHS[unit]
+            for m in pattern.finditer(text):
+                value = cn_number(m.group(1))
+                if value is not None and not _duration_context(text, m.start()):
+                    return value * _UNIT_MONTHS[unit]
+    for pattern, months in _ZH_SPECIAL_AGES:
+        if pattern.search(text):
+            return months
     return None
+
+
+def _duration_context(text: str, start: int) -> bool:
+    clause_start = max((m.end() for m in re.finditer(r"[,，。;；!?！？\n]", text[:start])), default=0)
+    return bool(_ZH_DURATION_CONTEXT.search(text[clause_start:start]))
 
 
 def _age_en(text: str) -> float | None:
@@ -191,13 +202,13 @@ def extract_weight(text: str) -> float | None:
 
 # ----------------------------------------------------------------------------- temperature
 
-_TEMP_C = re.compile(r"(?<![\d.])(\d{2}(?:\.\d+)?)\s*(°\s*c|℃|°|度|摄氏度|degrees?\s*(?:c|celsius)?|c\b)"
+_TEMP_C = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*(°\s*c|℃|°|度|摄氏度|degrees?\s*(?:c|celsius)?|c\b)"
                      r"(?:\s*([1-9])(?![\d个天小分次周月岁年]))?(半)?", re.I)
 _TEMP_CN = re.compile(r"([三四]十[一二三四五六七八九]?)\s*度\s*(半|[一二三四五六七八九])?")
 _TEMP_F = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?)\s*(?:°\s*f|℉|f\b|华氏度?|degrees?\s*f(?:ahrenheit)?\b|fahrenheit)", re.I)
 _TEMP_BARE = re.compile(r"(?:体温|温度|腋温|肛温|耳温|额温|口温|烧到|发烧到|最高|高达|发烧|发热|高烧|高热|低烧|"
                         r"temp(?:erature)?|tmax|\bt\b|fever(?:ish)?|febrile|spiked?)\s*"
-                        r"(?:is|was|of|at|to|up to|reached|hit|:|=|达|为|是|有|到|了|最高|高达|一直|反复|\s)*\s*"
+                        r"(?:is|was|of|at|to|up to|reached|hit|:|=|达|为|是|有|到|了|最高|高达|一直|反复|计|显示|测得|测了|量了|量得|测出|\s)*\s*"
                         r"(\d{2,3}(?:\.\d+)?)(?!\s*(?:次|kg|公斤|mg|ml|%|天|岁|个|小时|h\b|d\b|days?|months?|年|周|分|bpm|/))",
                         re.I)
 
@@ -213,6 +224,8 @@ def extract_temperature(text: str) -> float | None:
 
 def _celsius(m: re.Match) -> float | None:
     value = float(m.group(1))
+    if m.group(2).lower().startswith("degree") and F_RANGE[0] <= value <= F_RANGE[1] and value > C_RANGE[1]:
+        return _fahrenheit(value)
     if m.group(3) and "." not in m.group(1) and m.group(2) in ("度", "°"):
         value += int(m.group(3)) / 10
     if m.group(4):

@@ -106,7 +106,7 @@ def guard(answer: str, context: SafetyContext | None = None, triage=None) -> Gua
     """Check the answer, apply the parent-mode rules and attach the triage banner."""
     context = context or SafetyContext()
     findings = check_answer(answer, context)
-    level = getattr(triage, "level", None)
+    level = _field(triage, "level")
     result = GuardedAnswer(answer=answer, findings=findings, banner=_banner(level, context))
     if context.mode == "parent":
         _apply_parent_rules(result, triage, context)
@@ -379,10 +379,11 @@ def _banner(level: str | None, ctx: SafetyContext) -> dict | None:
 
 
 def _apply_parent_rules(result: GuardedAnswer, triage, ctx: SafetyContext) -> None:
-    level = getattr(triage, "level", None)
+    level = _field(triage, "level")
     table = tables.advice()
     if level in ("urgent", "emergency"):
-        advice = getattr(triage, "advice", "") or table.levels[level].get(ctx.language) if hasattr(table.levels[level], "get") else ""
+        level_advice = table.levels[level]
+        advice = _field(triage, "advice") or (level_advice.zh if ctx.language == "zh" else level_advice.en)
         result.answer = "\n\n".join(p for p in (advice, table.parent_escalation.get(ctx.language)) if p)
         result.modified = True
         return
@@ -390,6 +391,15 @@ def _apply_parent_rules(result: GuardedAnswer, triage, ctx: SafetyContext) -> No
     if spans:
         result.answer = _redact(result.answer, spans, table.parent_withheld.get(ctx.language))
         result.modified = True
+
+
+def _field(triage, name: str):
+    """A field of a TriageResult or of its `to_dict()` form (the assistant passes the dict)."""
+    if triage is None:
+        return None
+    if isinstance(triage, dict):
+        return triage.get(name)
+    return getattr(triage, name, None)
 
 
 def _redact(answer: str, spans: list[tuple[int, int]], note: str) -> str:
