@@ -30,6 +30,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Arbitrary constant key of the PostgreSQL advisory lock that serialises concurrent migrations
 #: (several app replicas starting at once against one database).
 PG_MIGRATION_LOCK_KEY = 7_254_771
+#: Connection pool: kept open / extra under load.
+POOL_SIZE = 10
+POOL_OVERFLOW = 40
 
 
 class Database:
@@ -130,12 +133,14 @@ def _create_engine(url: str, echo: bool) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise InputError(f"not a database URL: {url!r} (e.g. sqlite:///path/pedgpt.db)") from None
-    kwargs: dict = {"echo": echo, "future": True}
+    # Gradio serves requests from a thread pool (40 by default): room for that many sessions.
+    kwargs: dict = {"echo": echo, "pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:
         kwargs["connect_args"] = {"check_same_thread": False}
         if parsed.database in (None, "", ":memory:"):
-            kwargs["poolclass"] = StaticPool  # one shared in-memory database
+            kwargs = {"echo": echo, "connect_args": kwargs["connect_args"],
+                      "poolclass": StaticPool}  # one shared in-memory database
         else:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     else:

@@ -140,9 +140,11 @@ class UserStore:
         return UserInfo.of(user)
 
     def logout(self, user_id: int) -> None:
-        user = self.get(user_id)
+        """Record a logout (also for an account disabled while it was signed in)."""
         with self.db.session() as session:
-            add_event(session, "logout", user.id, user.username)
+            user = session.get(User, _int(user_id))
+            if user is not None:
+                add_event(session, "logout", user.id, user.username)
 
     def get(self, user_id: int) -> UserInfo:
         """An active (not disabled) account by id — for checking a web session on each request."""

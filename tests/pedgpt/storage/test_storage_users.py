@@ -114,3 +114,10 @@ def test_passwords_never_reach_the_audit_log(db, users, alice):
     dump = repr(AuditLog(db).events())
     for secret in ("alice-password", "typo-secret-123", "hunter2-in-username-box", "brand-new-secret"):
         assert secret not in dump
+
+
+def test_logout_is_audited_even_after_disable(db, users, alice):
+    users.disable("alice")
+    users.logout(alice.id)
+    users.logout(99999)  # unknown id: nothing to record, no error
+    assert AuditLog(db).events(user_id=alice.id)[0]["action"] == "logout"
