@@ -53,10 +53,10 @@ def _action(sub, name: str, help_text: str, func):
 def _write(path: Path, text: str) -> None:
     if path.exists() and path.is_dir():
         raise InputError(f"--out {path} is a folder; give a file name")
+    from pedgpt.storage.export import write_private
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # never leave a half-written export under the real name
+    write_private(path, text.encode("utf-8"))
 
 
 def _export(args) -> int:

@@ -12,6 +12,7 @@ other SQLAlchemy URL (PostgreSQL via psycopg2) works the same way.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -142,7 +143,7 @@ def _create_engine(url: str, echo: bool) -> Engine:
             kwargs = {"echo": echo, "connect_args": kwargs["connect_args"],
                       "poolclass": StaticPool}  # one shared in-memory database
         else:
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database).expanduser())
     else:
         kwargs["pool_pre_ping"] = True
     try:
@@ -152,6 +153,14 @@ def _create_engine(url: str, echo: bool) -> Engine:
     if is_sqlite:
         _sqlite_events(engine)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite does (0644 under
+    the usual umask); SQLite gives its -wal and -shm files the same permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_events(engine: Engine) -> None:

@@ -9,6 +9,7 @@ stays searchable/copyable in any viewer.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -50,8 +51,18 @@ def write_export(store, user_id: int, cid: int, fmt: str, directory) -> Path:
     if target.parent != folder:  # belt and braces: safe_filename already forbids separators
         raise InputError("export file name escapes the export folder")
     data = renderers[fmt](user_id, cid)
-    target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    write_private(target, data if isinstance(data, bytes) else data.encode("utf-8"))
     return target
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (0600), atomically: never a half-written export
+    under the real name."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
 
 
 def render_json(record: dict) -> str:

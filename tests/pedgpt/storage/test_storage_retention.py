@@ -95,3 +95,20 @@ def test_automatic_retention_at_start_up(db, store, alice, monkeypatch):
     monkeypatch.setenv("PEDGPT_RETENTION_DAYS", "-3")
     with pytest.raises(InputError):
         RetentionPolicy.from_env()
+
+
+def test_database_and_exports_are_owner_only(tmp_path, monkeypatch):
+    import stat
+
+    from pedgpt.storage import Database, UserStore
+
+    monkeypatch.setenv("PEDGPT_HOME", str(tmp_path))
+    db = Database(f"sqlite:///{tmp_path / 'private.db'}")
+    db.migrate()
+    user = UserStore(db).add("carol", "carol-password")
+    store = ConsultationStore(db)
+    c = store.create(user.id, title="x")
+    store.add_user_message(user.id, c.id, "内容")
+    path = store.write_export(user.id, c.id, "json", tmp_path / "exports")
+    for f in (tmp_path / "private.db", tmp_path / "private.db-wal", path):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
