@@ -1,0 +1,170 @@
+"""Answer guard on realistic model answers: dangerous ones are flagged, safe ones are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from pedgpt.errors import InputError
+from pedgpt.safety import SafetyContext, assess, check_answer, guard
+
+ZH_1Y = SafetyContext(age_months=12, weight_kg=10, language="zh")
+EN_1Y = SafetyContext(age_months=12, weight_kg=10, language="en")
+
+
+def kinds(answer, ctx):
+    return [f.kind for f in check_answer(answer, ctx)]
+
+
+@pytest.mark.parametrize("answer,ctx", [
+    ("宝宝发烧39度，可以口服阿司匹林退烧，每次100mg，每天3次，多喝水。", ZH_1Y),
+    ("For the fever you can give baby aspirin 81 mg every 6 hours.", EN_1Y),
+    ("建议服用拜阿司匹灵，同时物理降温。", ZH_1Y),
+])
+def test_safety_guard_aspirin_for_a_one_year_old(answer, ctx):
+    findings = check_answer(answer, ctx)
+    forbidden = [f for f in findings if f.kind == "forbidden_drug"]
+    assert forbidden and forbidden[0].drug == "aspirin" and forbidden[0].rule_id == "CI-1"
+    assert forbidden[0].severity == "high" and forbidden[0].source
+    assert "Reye" in forbidden[0].message
+
+
+@pytest.mark.parametrize("answer", [
+    "对乙酰氨基酚每次1500mg口服，每4-6小时一次。",
+    "给孩子吃泰诺林，每次150mg/kg。",
+    "Give paracetamol 1.5 g every 6 hours.",
+    "Acetaminophen 1500 mg by mouth now.",
+])
+def test_safety_guard_ten_times_paracetamol(answer):
+    found = kinds(answer, ZH_1Y)
+    assert "overdose" in found and "toxic_dose" in found
+
+
+def test_safety_guard_overdose_without_weight_uses_age():
+    findings = check_answer("对乙酰氨基酚每次500mg。", SafetyContext(age_months=12))
+    assert any(f.kind == "overdose" for f in findings)
+
+
+def test_safety_guard_codeine_cough_syrup_for_a_five_year_old():
+    findings = check_answer("咳嗽厉害可以喝复方磷酸可待因糖浆，每次5ml，每天3次。",
+                            SafetyContext(age_months=60, weight_kg=18))
+    ids = {f.rule_id for f in findings if f.kind == "forbidden_drug"}
+    assert {"CI-2-codeine", "CI-2zh"} <= ids
+    en = check_answer("Try a codeine cough syrup at night.", SafetyContext(age_months=60, language="en"))
+    assert any(f.kind == "forbidden_drug" and f.drug == "codeine" for f in en)
+
+
+def test_safety_guard_codeine_flagged_even_without_age():
+    assert "forbidden_drug" in kinds("可以用可待因止咳。", SafetyContext())
+
+
+@pytest.mark.parametrize("answer,ctx", [
+    ("对乙酰氨基酚每次10-15mg/kg，每4-6小时一次，24小时内不超过4次。不要给孩子吃阿司匹林，以免引起瑞氏综合征。",
+     SafetyContext(age_months=24, weight_kg=12)),
+    ("Ibuprofen 5-10 mg/kg every 6-8 hours, no more than 4 doses in 24 hours. Avoid aspirin in children.",
+     SafetyContext(age_months=24, weight_kg=12, language="en")),
+    ("可以给孩子服用布洛芬混悬液（100mg/5ml），每次5ml，间隔6小时以上，一天不超过4次。",
+     SafetyContext(age_months=36, weight_kg=14)),
+    ("Paracetamol 180 mg every 4-6 hours as needed, maximum 4 doses in 24 hours.",
+     SafetyContext(age_months=24, weight_kg=12, language="en")),
+    ("阿莫西林80-90mg/kg/d，分2次口服，疗程10天。", SafetyContext(age_months=24, weight_kg=12)),
+    ("口服补液盐：每次稀便后补充50-100ml。", SafetyContext(age_months=18, weight_kg=10)),
+    ("锌每天20mg，连用10-14天。", SafetyContext(age_months=18, weight_kg=10)),
+    ("多喝水，注意休息，观察精神状态。如果出现抽搐或皮疹，请立即就医。", SafetyContext(age_months=24, weight_kg=12)),
+    ("Do not use codeine or aspirin; paracetamol 15 mg/kg is appropriate.", SafetyContext(age_months=60, weight_kg=18,
+                                                                                      language="en")),
+    ("不建议使用温水擦浴，也不要同时服用布洛芬和对乙酰氨基酚。", SafetyContext(age_months=24, weight_kg=12)),
+])
+def test_safety_guard_safe_answers_are_not_flagged(answer, ctx):
+    serious = [f for f in check_answer(answer, ctx) if f.severity in ("critical", "high", "medium")]
+    assert serious == []
+
+
+def test_safety_guard_missing_weight_prompts_for_it():
+    findings = check_answer("布洛芬每次10mg/kg。", SafetyContext(age_months=24, language="en"))
+    missing = [f for f in findings if f.kind == "missing_weight"]
+    assert missing and "weight" in missing[0].message
+
+
+@pytest.mark.parametrize("answer", ["布洛芬每次120mg，每2小时一次。", "ibuprofen 100 mg every 3 hours",
+                                    "对乙酰氨基酚每天6次。", "paracetamol 150 mg qid plus extra doses 6 times a day"])
+def test_safety_guard_too_frequent(answer):
+    assert "too_frequent" in kinds(answer, SafetyContext(age_months=24, weight_kg=12))
+
+
+def test_safety_guard_daily_overdose():
+    assert "overdose" in kinds("布洛芬每次10mg/kg，每天6次。", SafetyContext(age_months=24, weight_kg=12))
+
+
+def test_safety_guard_underdose():
+    assert "underdose" in kinds("对乙酰氨基酚每次20mg。", SafetyContext(age_months=24, weight_kg=12))
+
+
+def test_safety_guard_forbidden_for_age_cough_cold_under_two():
+    found = check_answer("可以给宝宝吃小儿氨酚黄那敏颗粒。", SafetyContext(age_months=18, weight_kg=11))
+    assert {"CI-3", "CI-3zh"} <= {f.rule_id for f in found}
+
+
+def test_safety_guard_ibuprofen_in_chickenpox_context():
+    ctx = SafetyContext(age_months=36, weight_kg=14, conditions=frozenset({"chickenpox"}))
+    assert any(f.rule_id == "CI-4-chickenpox" for f in check_answer("可以吃布洛芬退烧。", ctx))
+
+
+def test_safety_guard_duplicate_combined_and_sponging():
+    ctx = SafetyContext(age_months=36, weight_kg=14)
+    assert "duplicate_ingredient" in kinds("吃小儿氨酚黄那敏，再加泰诺林退烧。", ctx)
+    assert "combined_antipyretics" in kinds("布洛芬和对乙酰氨基酚同时服用退烧更快。", ctx)
+    assert "discouraged_practice" in kinds("可以用酒精擦浴降温。", ctx)
+
+
+def test_safety_guard_unclear_concentration():
+    assert "unclear_concentration" in kinds("美林每次5ml。", SafetyContext(age_months=36, weight_kg=14))
+
+
+def test_safety_guard_implausible_weight():
+    assert "implausible_weight" in kinds("多喝水。", SafetyContext(age_months=12, weight_kg=60))
+
+
+def test_safety_guard_finding_dict_and_language():
+    f = check_answer("Give aspirin.", EN_1Y)[0].to_dict()
+    assert set(f) >= {"kind", "severity", "drug", "message", "source"}
+    assert "aspirin" in f["message"].lower()
+    zh = check_answer("可以吃阿司匹林。", ZH_1Y)[0].to_dict()
+    assert "阿司匹林" in zh["message"]
+
+
+def test_safety_guard_parent_mode_redacts_prescription_dose():
+    ctx = SafetyContext(age_months=24, weight_kg=12, mode="parent")
+    out = guard("多喝水。阿莫西林每次40-45mg/kg，每天2次。注意休息。", ctx)
+    assert out.modified and "45mg" not in out.answer and "多喝水" in out.answer and "注意休息" in out.answer
+    assert any(f.kind == "prescription_only" for f in out.findings)
+
+
+def test_safety_guard_parent_mode_escalates_at_urgent_and_banner_is_fixed_at_emergency():
+    ctx = SafetyContext(age_months=1, weight_kg=4, mode="parent")
+    triage = assess("1个月宝宝发烧38.5度")
+    out = guard("可以在家观察，物理降温即可。", ctx, triage=triage)
+    assert out.modified and "在家观察" not in out.answer and "120" in out.answer
+    assert out.banner["level"] == "emergency" and out.banner["dismissable"] is False
+    as_dict = guard("在家观察。", ctx, triage=triage.to_dict())
+    assert as_dict.banner["dismissable"] is False and as_dict.modified
+
+
+def test_safety_guard_clinician_mode_keeps_answer_and_dismissable_banner():
+    triage = assess("孩子抽搐了")
+    out = guard("Give paracetamol 15 mg/kg.", SafetyContext(age_months=24, weight_kg=12, language="en"), triage=triage)
+    assert out.answer == "Give paracetamol 15 mg/kg." and not out.modified
+    assert out.banner["dismissable"] is True
+
+
+def test_safety_guard_routine_has_no_banner():
+    out = guard("多喝水。", SafetyContext(), triage=assess("3岁，流鼻涕，不发烧"))
+    assert out.banner is None and out.to_dict()["findings"] == []
+
+
+def test_safety_context_validation():
+    with pytest.raises(InputError):
+        SafetyContext(mode="doctor")
+    with pytest.raises(InputError):
+        SafetyContext(language="fr")
+    with pytest.raises(InputError):
+        SafetyContext(weight_kg=0)
