@@ -49,6 +49,8 @@ _PROHIBIT = re.compile(r"不要|别(?!的|人)|禁止|禁用|避免|不能|不�
                        r"慎用|瑞氏|Reye|\bdo not\b|\bdon't\b|\bnever\b|\bavoid(ed)?\b|not recommended|should not|"
                        r"shouldn't|must not|contraindicated|not (be )?(safe|given|used)|\bno\b|instead of|rather than|"
                        r"not suitable|unsafe|dangerous", re.IGNORECASE)
+_LIST_JOIN = re.compile(r"\s*(,|，|、|/|和|或|或者|及|以及|与|跟|or|and|nor|and/or)?\s*", re.IGNORECASE)
+_CUE_WINDOW = 30  # characters around a drug name in which a prohibition cue applies to it
 _NOT_PROHIBIT = re.compile(r"不要超过|不超过|不得超过|不能超过|不宜超过|do not exceed|don't exceed|should not exceed|"
                            r"not to exceed|no more than|不能自行|不要自行", re.IGNORECASE)
 
@@ -144,13 +146,21 @@ def _clause(text: str, start: int, end: int) -> tuple[str, str]:
 
 def _mentions(text: str, parsed: ParsedAnswer) -> list[DrugMention]:
     out = []
-    for m in tables.drug_mention_pattern().finditer(text):
-        item = tables.resolve_drug(m.group(0))
+    spans = [m.span() for m in tables.drug_mention_pattern().finditer(text)]
+    for i, (start, end) in enumerate(spans):
+        item = tables.resolve_drug(text[start:end])
         if item is None:
             continue
-        before, after = _clause(text, m.start(), m.end())
-        warned = _prohibits(before) or _prohibits(after)
-        out.append(DrugMention(item.id, m.start(), m.end(), _sentence_of(parsed, m.start()), not warned))
+        before, after = _clause(text, start, end)
+        prev_end = spans[i - 1][1] if i and spans[i - 1][1] > start - len(before) else start - len(before)
+        next_start = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] < end + len(after) else end + len(after)
+        # a cue warns against this drug only when it is near and no other drug stands between
+        near_before = text[max(prev_end, start - _CUE_WINDOW):start]
+        near_after = text[end:min(next_start, end + _CUE_WINDOW)]
+        warned = _prohibits(near_before) or _prohibits(near_after)
+        if out and i and _LIST_JOIN.fullmatch(text[spans[i - 1][1]:start]):
+            warned = warned or not out[-1].recommended  # "不要用可待因或阿司匹林", "avoid codeine or aspirin"
+        out.append(DrugMention(item.id, start, end, _sentence_of(parsed, start), not warned))
     return out
 
 

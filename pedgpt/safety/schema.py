@@ -318,6 +318,7 @@ class AdviceTable(_Strict):
     parent_withheld: Bilingual
     disclaimer: Bilingual
     implausible_weight: Bilingual
+    unverified_flag: Bilingual
 
     @model_validator(mode="after")
     def _all_levels(self) -> "AdviceTable":

@@ -66,8 +66,11 @@ class TriageResult:
 
 
 def assess(text: str, age_months: float | None = None, temp_c: float | None = None,
-           language: str | None = None, weight_kg: float | None = None) -> TriageResult:
-    """Triage free text; explicit `age_months` / `temp_c` / `weight_kg` override what the text says."""
+           language: str | None = None, weight_kg: float | None = None, mode: str = "clinician") -> TriageResult:
+    """Triage free text; explicit `age_months` / `temp_c` / `weight_kg` override what the text says.
+
+    In `parent` mode the text of a flag from an [R]-tagged rule is replaced by a neutral line, so
+    that no unverified threshold is shown to a parent (the rule still escalates)."""
     if text is None or not str(text).strip():
         if age_months is None and temp_c is None:
             raise InputError("describe the child's problem (the triage text is empty)")
@@ -79,7 +82,11 @@ def assess(text: str, age_months: float | None = None, temp_c: float | None = No
     fired = [rule for rule in tables.triage_rule_table().rules if rule_fires(rule.when, facts)]
     level = max((r.level for r in fired), key=_RANK.__getitem__, default="routine")
     fired.sort(key=lambda r: -_RANK[r.level])
-    flags = [Flag(r.id, r.text.get(lang), r.source, r.tag, r.level) for r in fired]
+    if mode not in ("clinician", "parent"):
+        raise InputError(f"mode must be 'clinician' or 'parent', got {mode!r}")
+    unverified = tables.advice().unverified_flag.get(lang)
+    flags = [Flag(r.id, unverified if (mode == "parent" and r.tag == "R") else r.text.get(lang), r.source, r.tag,
+                  r.level) for r in fired]
     return TriageResult(level=level, flags=flags, advice=advice_text(level, lang, facts), language=lang,
                         facts=facts, safety_net=tables.advice().safety_net.zh if lang == "zh"
                         else tables.advice().safety_net.en)

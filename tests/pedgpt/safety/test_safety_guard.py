@@ -168,3 +168,11 @@ def test_safety_context_validation():
         SafetyContext(language="fr")
     with pytest.raises(InputError):
         SafetyContext(weight_kg=0)
+
+
+def test_safety_guard_prohibition_applies_to_the_right_drug():
+    ctx = SafetyContext(age_months=24, weight_kg=12)
+    assert "forbidden_drug" in kinds("宝宝不能吃布洛芬的话可以用阿司匹林。", ctx)
+    assert "forbidden_drug" not in kinds("可以用布洛芬，不要用阿司匹林。", ctx)
+    assert "forbidden_drug" not in kinds("阿司匹林禁用于16岁以下儿童。", ctx)
+    assert "forbidden_drug" not in kinds("Aspirin is contraindicated in children.", ctx)

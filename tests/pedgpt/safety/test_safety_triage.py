@@ -94,3 +94,13 @@ def test_safety_triage_implausible_weight_is_flagged_in_advice():
     result = assess("1岁，体重60公斤，发烧38度")
     assert result.facts.weight_plausible is False
     assert "体重" in result.advice
+
+
+def test_safety_triage_parent_mode_hides_unverified_thresholds():
+    clinician = assess("3周宝宝，腋温37.6度")
+    parent = assess("3周宝宝，腋温37.6度", mode="parent")
+    assert clinician.level == parent.level == "emergency"
+    r_clin = [f for f in clinician.flags if f.tag == "R"]
+    r_par = [f for f in parent.flags if f.tag == "R"]
+    assert r_clin and "37.5" in r_clin[0].text
+    assert r_par and "37.5" not in r_par[0].text
