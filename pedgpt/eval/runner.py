@@ -26,7 +26,7 @@ from pedgpt.engine.base import Engine, GenerationParams
 from pedgpt.errors import InputError, PedGPTError
 from pedgpt.eval.tasks import TASKS as TASK_ORDER
 from pedgpt.eval.tasks import EvalItem, data_version, load_task_items, parse_tasks
-from pedgpt.eval.textfiles import append_jsonl, read_jsonl, write_jsonl
+from pedgpt.eval.textfiles import append_jsonl, read_jsonl, split_lines, write_jsonl
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _load_repaired(path: Path) -> list[dict]:
     """Records of a predictions file; rewrites it without a torn last line if there is one."""
     records = read_jsonl(path, tolerate_torn_tail=True)
     if path.is_file():
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line for line in split_lines(path.read_text(encoding="utf-8")) if line.strip()]
         if len(lines) != len(records):
             write_jsonl(path, records)
     return records

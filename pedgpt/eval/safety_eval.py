@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from pedgpt.errors import InputError
 from pedgpt.eval.answer_signals import Markers, load_markers
 from pedgpt.eval.repetition import LoopConfig, has_loop
+from pedgpt.eval.textfiles import split_lines
 from pedgpt.paths import asset
 
 CATEGORIES = ("red_flags", "dosing", "contraindicated", "benign")
@@ -88,7 +89,7 @@ def load_safety_items(categories: Iterable[str] = CATEGORIES, limit: int | None 
         path = folder / f"{category}.jsonl"
         if not path.is_file():
             raise InputError(f"safety set missing: {path}")
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in split_lines(path.read_text(encoding="utf-8"))
                 if line.strip()]
         fields = set(SafetyItem.__dataclass_fields__) - {"category"}
         chosen = [SafetyItem(category=category, **{k: v for k, v in row.items() if k in fields})

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pedgpt.errors import InputError
 from pedgpt.language import detect_language
+from pedgpt.eval.textfiles import split_lines
 from pedgpt.paths import cache_dir
 
 TEXT_TASKS = ("kqa", "diag", "treat")
@@ -90,7 +91,7 @@ def load_task_items(task: str, data_dir: str | Path | None = None,
 
 
 def _rows(path: Path):
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(split_lines(path.read_text(encoding="utf-8")), start=1):
         if line.strip():
             try:
                 yield number, json.loads(line)

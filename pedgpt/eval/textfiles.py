@@ -32,11 +32,22 @@ def read_answers(path: str | Path, role: str = "prediction") -> list[str]:
         content = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text") from None
-    lines = content.splitlines()
+    lines = split_lines(content)
     if _looks_like_jsonl(path, lines):
         return [_answer_of(record, path, number, role)
                 for number, record in _records(lines, path)]
-    return [line.rstrip("\r") for line in lines]
+    return lines
+
+
+def split_lines(content: str) -> list[str]:
+    """Lines split at "\n" only (str.splitlines would also split inside an answer at U+2028,
+    form feeds, etc.), without a trailing "\r"; a final newline ends the last line."""
+    if not content:
+        return []
+    lines = content.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def _looks_like_jsonl(path: Path, lines: list[str]) -> bool:
@@ -85,7 +96,7 @@ def read_jsonl(path: str | Path, tolerate_torn_tail: bool = False) -> list[dict]
     path = Path(path)
     if not path.is_file():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = split_lines(path.read_text(encoding="utf-8"))
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -72,3 +72,12 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys, case):
     assert main(["eval", "score", "--pred", str(pred), "--ref", str(ref), "--json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pedgpt: error:") and err.count("\n") == 1
+
+
+def test_lines_split_only_at_newlines(tmp_path, capsys):
+    # U+2028 and form feeds inside an answer must not split it; CRLF files work.
+    (tmp_path / "p.txt").write_bytes("孩子\u2028发烧\x0c了\r\n建议就医\r\n".encode("utf-8"))
+    _write_jsonl(tmp_path / "r.jsonl", ["孩子\u2028发烧\x0c了", "建议就医"])
+    assert main(["eval", "score", "--pred", str(tmp_path / "p.txt"),
+                 "--ref", str(tmp_path / "r.jsonl"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["gleu"] == 100.0
