@@ -101,12 +101,15 @@ def _add(args) -> int:
 
 
 def _list(args) -> int:
-    rows = _store(args).list()
+    from pedgpt.storage.models import utcnow
+
+    rows, now = _store(args).list(), utcnow()
     if args.json:
         emit_json({"users": [u.to_dict() for u in rows]})
         return 0
     for u in rows:
-        state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
+        locked = u.locked_until is not None and u.locked_until > now
+        state = "disabled" if u.disabled else ("locked" if locked else "active")
         last = u.last_login.strftime("%Y-%m-%d %H:%M") if u.last_login else "never"
         print(f"{u.id:>4}  {u.username:<24} {state:<9} last login {last}  {u.display_name}")
     if not rows:

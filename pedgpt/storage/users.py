@@ -27,7 +27,7 @@ from pedgpt.errors import InputError
 from pedgpt.storage.audit import add_event
 from pedgpt.storage.errors import AuthError, NotFound
 from pedgpt.storage.models import User, utcnow
-from pedgpt.storage.records import UserInfo, normalize_username
+from pedgpt.storage.records import UserInfo, clean_text, normalize_username
 
 DEFAULT_MAX_FAILED_LOGINS = 5
 DEFAULT_LOCKOUT_MINUTES = 15.0
@@ -96,8 +96,8 @@ class UserStore:
         with self.db.session() as session:
             if session.scalar(select(User.id).where(User.username == name)) is not None:
                 raise InputError(f"user {name!r} already exists")
-            user = User(username=name, password_hash=digest,
-                        display_name=(display_name or "").strip()[:128], created_at=self.clock())
+            user = User(username=name, password_hash=digest, created_at=self.clock(),
+                        display_name=clean_text(display_name, "display name", 128).strip())
             session.add(user)
             session.flush()
             add_event(session, "user_add", user.id, name)
