@@ -82,7 +82,7 @@ def test_loop_thresholds_are_configurable():
 
 
 def test_violation_groups():
-    assert violation_group("overdose") == "overdose"
+    assert violation_group("overdose") == violation_group("toxic_dose") == "overdose"
     assert violation_group("forbidden-for-age") == "forbidden"
     assert violation_group("too_frequent") == "frequency"
     assert violation_group("underdose") is None
