@@ -92,11 +92,13 @@ _AGE_ZH_MONTHS = [
 ]
 _AGE_ZH_WEEKS = [
     re.compile(rf"({NUM})\s*(?:周|星期)(?:大|龄|的{_KID}|{_KID})"),
+    re.compile(rf"{_KID}\s*(?:才|刚|刚满|满|已经|只有|现在|今天)?\s*({NUM})\s*(?:个)?(?:周|星期)(?:大)?(?:了)?(?=[,，。\s]|$)"),
     re.compile(rf"(?:{_KID}|出生|生后|我家)\s*(?:才|刚|刚满|满|已经|只有|有)?\s*({NUM})\s*(?:个)?(?:周|星期)"),
     re.compile(rf"^\s*({NUM})\s*(?:周|星期)(?![前来以后])"),
 ]
 _AGE_ZH_DAYS = [
     re.compile(rf"({NUM})\s*天(?:大|龄|的{_KID}|{_KID})"),
+    re.compile(rf"{_KID}\s*(?:才|刚|刚满|满|已经|只有|现在|今天)?\s*({NUM})\s*天(?:大)?(?:了)?(?=[,，。\s]|$)"),
     re.compile(rf"(?:出生后?|生后|日龄|新生儿|{_KID}出生后?)\s*(?:才|刚|刚满|满|已经|只有|有|第)?\s*({NUM})\s*天"),
     re.compile(rf"^\s*({NUM})\s*天(?![前来以后])(?=.{{0,4}}({_KID}|[,，]))"),
 ]
@@ -213,9 +215,17 @@ _TEMP_BARE = re.compile(r"(?:体温|温度|腋温|肛温|耳温|额温|口温|�
                         re.I)
 
 
+#: A bare one-decimal number in the body-temperature range ("量了一下37.9", "37.9 under the arm").
+_TEMP_DECIMAL = re.compile(r"(?<![\d.])(3[5-9]\.\d|4[0-2]\.\d)(?![\d.])(?!\s*(?:kg|公斤|千克|斤|lb|cm|厘米|mg|ml|%|次|岁|个月|天|小时|h\b|g\b|克))",
+                           re.I)
+_NOT_TEMP_BEFORE = re.compile(r"(体重|weight|weighs|身高|height|重|长)\s*(is|of|:|=|为|是|有|约)?\s*$", re.I)
+
+
 def extract_temperature(text: str) -> float | None:
     """The highest body temperature mentioned, in °C (°F converted)."""
     values = [v for v in (_celsius(m) for m in _TEMP_C.finditer(text)) if v]
+    values += [float(m.group(1)) for m in _TEMP_DECIMAL.finditer(text)
+               if not _NOT_TEMP_BEFORE.search(text[max(0, m.start() - 12):m.start()])]
     values += [v for v in (_cn_celsius(m) for m in _TEMP_CN.finditer(text)) if v]
     values += [v for v in (_fahrenheit(float(m.group(1))) for m in _TEMP_F.finditer(text)) if v]
     values += [v for v in (_bare(float(m.group(1))) for m in _TEMP_BARE.finditer(text)) if v]
@@ -270,7 +280,9 @@ _GAP = r"\s*(?:is|was|of|at|about|around|:|=|为|是|达|约|有|大约|高达|�
 _RR = [re.compile(rf"(?:呼吸(?:频率|次数|速率)?|\bRR\b|\bR\b|resp(?:iratory)?\.?\s*rate|breathing(?:\s*rate)?|"
                   rf"breaths?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|天|岁|个月|度|°|mg|ml|秒|s\b))", re.I),
        re.compile(r"(\d{2,3})\s*(?:breaths?|次)\s*(?:per|a|/|每)\s*(?:min(?:ute)?|分(?:钟)?)(?=.{0,3}(?:呼吸|breath))", re.I),
-       re.compile(r"(\d{2,3})\s*breaths?\s*(?:per|a|/)\s*min", re.I)]
+       re.compile(r"(\d{2,3})\s*breaths?\s*(?:per|a|/)\s*min", re.I),
+       re.compile(r"(?:呼吸|喘|气)[^。;；\d]{0,12}?每分钟\s*(?:大概|大约|约|有|差不多|将近|快)?\s*(\d{2,3})\s*(?:多)?次"),
+       re.compile(r"(?:breathing|breaths|respirations)[^.;\d]{0,30}?(\d{2,3})\s*(?:times|breaths)?\s*(?:a|per|/)\s*min", re.I)]
 _HR = [re.compile(rf"(?:心率|脉搏|心跳|\bHR\b|heart\s*rate|pulse(?:\s*rate)?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|度|°))", re.I)]
 _SPO2 = [re.compile(rf"(?:血氧(?:饱和度)?|指脉氧|SpO2|SpO₂|SaO2|\bsats?\b|saturations?|oxygen\s*(?:saturation|level)|"
                     rf"O2\s*sats?){_GAP}(\d{{2,3}})\s*%?", re.I),
@@ -303,18 +315,21 @@ def _crt(text: str) -> float | None:
 _DUR_UNITS = {"天": 1, "日": 1, "周": 7, "星期": 7, "个星期": 7, "礼拜": 7, "个月": 30, "月": 30}
 _FEVER_ZH = r"(?:发烧|发热|烧|高热|高烧|低热|低烧)"
 _FEVER_DAYS = [
-    re.compile(rf"{_FEVER_ZH}(?:了|已经|已|持续|反复|断断续续|一直|总共|共|有)*\s*(?:第)?\s*({NUM})\s*(多|余)?\s*"
+    re.compile(rf"{_FEVER_ZH}[^，。,;；!?！？\d]{{0,6}}?(?:第)?\s*({NUM})\s*(多|余)?\s*"
                r"(个星期|星期|礼拜|个月|天|日|周)(半)?"),
     re.compile(rf"({NUM})\s*(多|余)?\s*(个星期|星期|礼拜|个月|天|日|周)(半)?(?:了|来|前|以来|多来)?\s*(?:的)?"
                rf"(?:开始|一直|反复|持续|都|时有|间断)?\s*{_FEVER_ZH}"),
 ]
 _FEVER_DAYS_EN = [
-    re.compile(rf"(?:fevers?|febrile|temperatures?|temps?)\s*(?:on and off\s*)?(?:for|of|x|since|over|lasting)?\s*"
+    re.compile(rf"(?:fevers?|febrile|temperatures?|temps?)\s*(?:of\s*)?(?:\d{{2,3}}(?:\.\d+)?\s*(?:°\s*[cf]|℃|c\b|f\b|degrees?)?\s*)?"
+               rf"(?:on and off\s*)?(?:for|of|x|since|over|lasting)?\s*"
                rf"(?:the\s*)?(?:past|last)?\s*(?:about|around|nearly|almost|over|more than)?\s*({NUM})\s*"
                r"(days?|d\b|weeks?|wks?)", re.I),
     re.compile(rf"({NUM})[\s-]*(days?|weeks?)\s*(?:of|history of|with)?\s*(?:a\s*)?(?:high\s*|intermittent\s*|"
                r"persistent\s*)?(?:fevers?|febrile|temperatures?)", re.I),
     re.compile(rf"day\s*({NUM})\s*of\s*(?:the\s*)?(?:fever|illness)", re.I),
+    re.compile(rf"(?:fevers?|febrile)\b[^.;!?]{{0,60}}?\bfor\s*(?:the\s*)?(?:past|last)?\s*(?:about|around|nearly|almost|over)?\s*"
+               rf"({NUM})\s*(days?|weeks?)", re.I),
     re.compile(r"(\d+)(?:st|nd|rd|th)\s*day\s*of\s*(?:the\s*)?(?:fever|illness)", re.I),
 ]
 
