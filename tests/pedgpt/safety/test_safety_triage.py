@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from triage_vignettes import VIGNETTES  # noqa: E402
+from triage_vignettes import MORE_VIGNETTES, VIGNETTES  # noqa: E402
 
 from pedgpt.errors import InputError  # noqa: E402
 from pedgpt.safety import assess  # noqa: E402
@@ -20,6 +20,12 @@ def test_safety_triage_vignette(text, kwargs, level, flags):
     assert result.level == level, (result.level, result.flag_ids, result.facts)
     for flag in flags:
         assert flag in result.flag_ids
+
+
+@pytest.mark.parametrize("text,level", MORE_VIGNETTES, ids=[v[0][:40] for v in MORE_VIGNETTES])
+def test_safety_triage_more_vignettes(text, level):
+    result = assess(text)
+    assert result.level == level, (result.level, result.flag_ids, result.facts)
 
 
 def test_safety_triage_targets_on_the_vignette_set():
