@@ -180,7 +180,7 @@ def reproduce_section(run: RunResult) -> list[str]:
         "```bash", meta.get("command") or "pedgpt eval run …", "```", "",
         f"- model: `{meta.get('model')}` (backend `{engine.get('backend', meta.get('backend'))}`, "
         f"device `{engine.get('device', '?')}`, dtype `{engine.get('dtype', '?')}`)",
-        f"- data: `{meta.get('data_dir')}`, versions "
+        f"- data: `{meta.get('data_dir')}` ({_build(meta.get('data_build') or {})}), file hashes "
         + ", ".join(f"{t} `{v}`" for t, v in meta.get("data_versions", {}).items()),
         f"- generation: max_new_tokens {gen.get('max_new_tokens')}, temperature "
         f"{gen.get('temperature')}, top_p {gen.get('top_p')}, seed {meta.get('seed')}",
@@ -188,6 +188,12 @@ def reproduce_section(run: RunResult) -> list[str]:
         f"commit `{meta.get('git_commit') or '?'}`; {meta.get('started_at')} → "
         f"{meta.get('finished_at', '?')}",
     ]
+
+
+def _build(info: dict) -> str:
+    if not info:
+        return "no data-builder manifest"
+    return f"built as `{info.get('data_version', '?')}`, data seed {info.get('seed', '?')}"
 
 
 def write_report(run_dir: Path | str) -> Path:

@@ -25,7 +25,8 @@ from typing import Sequence
 from pedgpt.engine.base import Engine, GenerationParams
 from pedgpt.errors import InputError, PedGPTError
 from pedgpt.eval.tasks import TASKS as TASK_ORDER
-from pedgpt.eval.tasks import EvalItem, data_version, load_task_items, parse_tasks
+from pedgpt.eval.tasks import (EvalItem, data_build_info, data_version, load_task_items,
+                               parse_tasks)
 from pedgpt.eval.textfiles import append_jsonl, read_jsonl, split_lines, write_jsonl
 
 
@@ -158,6 +159,7 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
         "model": config.model or "embedded default", "backend": config.backend,
         "engine": _safe_info(engine), "data_dir": str(config.data_dir or "default"),
         "data_versions": {task: data_version(config.data_dir, task) for task in config.tasks},
+        "data_build": data_build_info(config.data_dir),
         "tasks": list(config.tasks), "limit": config.limit,
         "generation": config.generation.to_dict(), "seed": config.generation.seed,
         "command": config.command, "started_at": _now(), "pedgpt_version": _version(),

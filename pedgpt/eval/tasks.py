@@ -124,3 +124,13 @@ def data_version(data_dir: str | Path | None, task: str) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def data_build_info(data_dir: str | Path | None) -> dict:
+    """`data_version` and `seed` from the data builder's manifest.json, when there is one."""
+    path = Path(data_dir or default_data_dir()) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {key: manifest[key] for key in ("data_version", "seed") if key in manifest}
