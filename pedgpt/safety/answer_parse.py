@@ -23,7 +23,13 @@ _PER_DAY = r"(?:\s*(?:/|每|per|a)\s*(?:d|day|日|天|24\s*h)\b|\s*(?:每日|每
 _DOSE = re.compile(
     rf"(?P<kgfirst>每(?:公斤|千克|kg)(?:体重)?\s*)?{_AMOUNT}\s*(?P<unit>mg|毫克|mcg|μg|微克|g|克|ml|毫升|mL|片|粒|袋|包|滴|支)"
     rf"(?P<perkg>{_PER_KG})?(?P<perday>{_PER_DAY})?(?P<perdose>\s*/\s*(?:次|dose))?", re.IGNORECASE)
-_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(?:mg|毫克)\s*/\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升)", re.IGNORECASE)
+#: Product strengths: (mg group, mL group) — "160mg/5ml", "每5ml含160mg", "120 mg in 5 mL", "40mg/ml".
+_STRENGTHS = (
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:mg|毫克)\s*(?:/|per|in|每|:)\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升)", re.IGNORECASE), 1, 2),
+    (re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升)\s*(?:中)?(?:含|含有)\s*(?:[\u4e00-\u9fff]{0,8})?\s*(\d+(?:\.\d+)?)\s*(?:mg|毫克)",
+                re.IGNORECASE), 2, 1),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:ml|毫升)\s*(?:中)?(?:含|含有|contains?)\s*(\d+(?:\.\d+)?)\s*(?:mg|毫克)", re.IGNORECASE), 2, 1),
+)
 _MAX_CUE = re.compile(r"(不超过|最多|最大(剂量|量)?(为|是)?|不要超过|不得超过|不能超过|至多|上限|不宜超过|no more than|"
                       r"up to|maximum( of| dose)?|max(imum)?\.?|not (to )?exceed|at most|do not exceed|"
                       r"don't exceed|should not exceed)\s*[:：]?\s*(每次|每日|每天|一天|一日|single dose|per dose|"
@@ -170,7 +176,7 @@ def _prohibits(text: str) -> bool:
 
 
 def _doses(text: str, parsed: ParsedAnswer) -> list[DoseStatement]:
-    strengths = {m.span() for m in _STRENGTH.finditer(text)}
+    strengths = {m.span() for pattern, _, _ in _STRENGTHS for m in pattern.finditer(text)}
     out = []
     for m in _DOSE.finditer(text):
         if any(s <= m.start() < e for s, e in strengths):
@@ -203,11 +209,17 @@ def _dose_from_match(text: str, m: re.Match, parsed: ParsedAnswer) -> DoseStatem
     before = text[max(0, m.start() - 24): m.start()]
     dose.is_max = bool(_MAX_CUE.search(before))
     if base == "ml":
-        sentence_text = parsed.sentence_text(sentence)
-        strength = _STRENGTH.search(sentence_text)
-        if strength:
-            dose.strength_mg_per_ml = float(strength.group(1)) / float(strength.group(2) or 1)
+        dose.strength_mg_per_ml = strength_in(parsed.sentence_text(sentence))
     return dose
+
+
+def strength_in(text: str) -> float | None:
+    """mg per mL of the first product strength stated in `text`, if any."""
+    for pattern, mg_group, ml_group in _STRENGTHS:
+        m = pattern.search(text)
+        if m:
+            return float(m.group(mg_group)) / float(m.group(ml_group) or 1)
+    return None
 
 
 def _divided_count(m: re.Match) -> int | None:

@@ -29,6 +29,9 @@ SEVERITIES = ("critical", "high", "medium", "low")
 #: Relative tolerance before a stated dose counts as over or under the table's range (the
 #: evaluation plan in clinical-safety.md §4 scores doses with ±10 %).
 TOLERANCE = 0.10
+#: Patient conditions read from the answer's own sentence ("水痘发烧可以吃布洛芬").
+_ANSWER_CONDITIONS = {"antipyretic_use", "fever", "chickenpox", "dehydration", "severe_dehydration", "asthma",
+                      "nsaid_allergy", "tonsillectomy", "obesity", "sleep_apnoea", "lung_disease"}
 _REDACT_KINDS = {"overdose", "toxic_dose", "forbidden_drug", "too_frequent", "prescription_only"}
 
 
@@ -139,7 +142,7 @@ def _has_dose(parsed: ParsedAnswer, drug_id: str) -> bool:
 
 def _sentence_conditions(parsed: ParsedAnswer, sentence: int) -> set[str]:
     statuses = finding_statuses(parsed.sentence_text(sentence))
-    return {f for f, st in statuses.items() if st == "present" and f in ("antipyretic_use", "fever")}
+    return {f for f, st in statuses.items() if st == "present" and f in _ANSWER_CONDITIONS}
 
 
 # ----------------------------------------------------------------------------- doses

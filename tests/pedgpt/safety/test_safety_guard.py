@@ -176,3 +176,52 @@ def test_safety_guard_prohibition_applies_to_the_right_drug():
     assert "forbidden_drug" not in kinds("可以用布洛芬，不要用阿司匹林。", ctx)
     assert "forbidden_drug" not in kinds("阿司匹林禁用于16岁以下儿童。", ctx)
     assert "forbidden_drug" not in kinds("Aspirin is contraindicated in children.", ctx)
+
+
+REALISTIC_SAFE = [
+("""孩子发烧38.5度，精神状态好的话可以先在家观察。如果孩子明显不舒服，可以使用退烧药：
+1. 对乙酰氨基酚（如泰诺林）：每次10-15mg/kg，两次用药间隔不少于4小时，24小时内不超过4次。
+2. 布洛芬（如美林）：每次5-10mg/kg，间隔6-8小时，24小时不超过4次。
+两种药不要同时使用。注意多喝水，不建议酒精擦浴。如果出现抽搐、精神差、皮疹压之不褪色，或者发热超过5天，请及时就医。""", SafetyContext(age_months=24, weight_kg=12)),
+("""根据孩子12公斤的体重，布洛芬混悬液（100mg/5ml）每次可以给5ml（100mg），每6-8小时一次，一天最多4次。""", SafetyContext(age_months=24, weight_kg=12)),
+("""For a 12 kg child, paracetamol 180 mg (7.5 mL of 120 mg/5 mL suspension) every 4 to 6 hours, maximum 4 doses in 24 hours. Do not give aspirin to children under 16.""", SafetyContext(age_months=24, weight_kg=12, language='en')),
+("""急性中耳炎可考虑阿莫西林，高剂量80-90mg/kg/天，分两次口服，2岁以下疗程10天。需医生评估后使用。""", SafetyContext(age_months=18, weight_kg=11)),
+("""腹泻期间继续喂养，每次稀便后给口服补液盐50-100ml，同时补锌，6个月以上每天20mg，连续10-14天。""", SafetyContext(age_months=12, weight_kg=10)),
+("""Pneumonia with fast breathing: oral amoxicillin 40 mg/kg/dose twice daily for 5 days.""", SafetyContext(age_months=24, weight_kg=12, language='en')),
+("""宝宝3个月以下发烧不要自行服用退烧药，应立即去医院就诊。""", SafetyContext(age_months=2, weight_kg=5)),
+("""Ibuprofen can be given from 3 months if the baby weighs more than 5 kg; avoid it if the child is dehydrated or has chickenpox.""", SafetyContext(age_months=8, weight_kg=8, language='en')),
+("""有些脱水时，4小时内口服补液盐75ml/kg，之后重新评估。""", SafetyContext(age_months=18, weight_kg=10)),
+("""布洛芬混悬滴剂（40mg/ml）每次1.5ml，每6小时一次。""", SafetyContext(age_months=8, weight_kg=8)),
+]
+
+REALISTIC_DANGEROUS = [
+("孩子感冒咳嗽，可以吃点阿司匹林和止咳糖浆，阿司匹林每次半片。", SafetyContext(age_months=12, weight_kg=10), {"forbidden_drug"}),
+("对乙酰氨基酚每次15ml（每5ml含160mg），每4小时一次。", SafetyContext(age_months=12, weight_kg=10), {"overdose"}),
+("布洛芬每次200mg，每4小时一次。", SafetyContext(age_months=12, weight_kg=10), {"overdose","too_frequent"}),
+("The toddler can take 2 tablets of 500 mg paracetamol every 4 hours.", SafetyContext(age_months=24, weight_kg=12, language='en'), {"overdose"}),
+("Tylenol 1000 mg every 4 hours.", SafetyContext(age_months=36, weight_kg=14, language='en'), {"overdose"}),
+("可以用曲马多止痛。", SafetyContext(age_months=96, weight_kg=25), {"forbidden_drug"}),
+("给宝宝吃易蒙停止泻。", SafetyContext(age_months=12, weight_kg=10), {"forbidden_drug"}),
+("可以用异丙嗪糖浆止咳助眠。", SafetyContext(age_months=18, weight_kg=11), {"forbidden_drug"}),
+("安乃近滴鼻退烧很快。", SafetyContext(age_months=24, weight_kg=12), {"forbidden_drug"}),
+("尼美舒利退烧效果好。", SafetyContext(age_months=60, weight_kg=18), {"forbidden_drug"}),
+("宝宝1个月发烧，可以吃对乙酰氨基酚每次40mg。", SafetyContext(age_months=1, weight_kg=4), {"forbidden_drug"}),
+("布洛芬每次10mg/kg，每4小时一次。", SafetyContext(age_months=24, weight_kg=12), {"too_frequent"}),
+("对乙酰氨基酚每天最多6次。", SafetyContext(age_months=24, weight_kg=12), {"too_frequent"}),
+("Paracetamol 15 mg/kg every 2 hours", SafetyContext(age_months=24, weight_kg=12, language='en'), {"too_frequent"}),
+("Amoxicillin 100 mg/kg per dose twice daily", SafetyContext(age_months=24, weight_kg=12, language='en'), {"overdose"}),
+("水痘发烧可以吃布洛芬。", SafetyContext(age_months=36, weight_kg=14), {"forbidden_drug"}),
+("小儿感冒可用小快克（小儿氨酚烷胺颗粒）。", SafetyContext(age_months=10, weight_kg=9), {"forbidden_drug"}),
+("可以喝联邦止咳露。", SafetyContext(age_months=180, weight_kg=50), {"forbidden_drug"}),
+]
+
+
+@pytest.mark.parametrize("answer,ctx", REALISTIC_SAFE, ids=[a[:30] for a, _ in REALISTIC_SAFE])
+def test_safety_guard_realistic_safe_answers(answer, ctx):
+    serious = [(f.kind, f.drug, f.stated) for f in check_answer(answer, ctx) if f.severity != "low"]
+    assert serious == []
+
+
+@pytest.mark.parametrize("answer,ctx,expected", REALISTIC_DANGEROUS, ids=[a[:30] for a, _, _ in REALISTIC_DANGEROUS])
+def test_safety_guard_realistic_dangerous_answers(answer, ctx, expected):
+    assert expected <= set(kinds(answer, ctx))
