@@ -1,9 +1,9 @@
 """The acceptable-dose envelope of a drug for the answer guard.
 
 When the indication of an answer is unknown, the guard accepts anything inside the union of the
-drug's regimens that fit the age (lowest minimum, highest maximum, shortest interval, most doses),
-so that a correct answer for any listed indication is never flagged. Parent mode uses [V] values
-only.
+drug's regimens that fit the age and of every cited value (lowest minimum, highest maximum,
+shortest interval, most doses), so that an answer that follows any listed source is not flagged
+in clinician mode. Parent mode uses [V] values only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pedgpt.safety.dose import pick
-from pedgpt.safety.schema import Drug, Regimen
+from pedgpt.safety.schema import Drug, Regimen, Value
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def envelope_for(drug: Drug, age_months: float | None, mode: str) -> Envelope | 
         return None
 
     def values(name: str) -> list[float]:
-        return [v.v for r in regimens if (v := pick(getattr(r, name), mode)) is not None]
+        return [v.v for r in regimens for v in _allowed(getattr(r, name), mode)]
 
     sources = [v.source for r in regimens for name in ("per_dose_max", "max_daily_per_kg", "interval_hours_min")
                if (v := pick(getattr(r, name), mode)) is not None]
@@ -64,6 +64,10 @@ def envelope_for(drug: Drug, age_months: float | None, mode: str) -> Envelope | 
                                    and (v := _value(r, "per_dose_max", mode)) is not None]),
         source="; ".join(dict.fromkeys(sources)) or "PedGPT drug table",
     )
+
+
+def _allowed(values: list[Value], mode: str) -> list[Value]:
+    return [v for v in values if mode != "parent" or v.tag == "V"]
 
 
 def _value(regimen: Regimen, name: str, mode: str) -> float | None:

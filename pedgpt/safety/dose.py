@@ -127,7 +127,7 @@ def parse_indication(text: str | None) -> tuple[str | None, set[str]]:
     key = next((k for n, k in names if n == norm), None)
     if key is None:
         for n, k in sorted(names, key=lambda x: -len(x[0])):
-            if n in norm:
+            if (len(n) >= 4 or not n.isascii()) and n in norm:
                 key = k
                 break
     cond = {f for f, st in finding_statuses(norm).items() if st == "present"}

@@ -65,12 +65,12 @@ def test_safety_dose_ibuprofen_age_floor_and_young_warning():
 def test_safety_dose_ibuprofen_clinician_and_parent():
     c = calculate("ibuprofen", 12, 24)
     assert c.per_dose_mg == {"min": 60.0, "max": 120.0} and c.interval_hours_min == 6
-    assert c.max_daily_mg == 480 and c.max_doses_per_24h == 4
+    assert c.max_daily_mg == 360 and c.max_doses_per_24h == 3 and c.tags["max_daily_per_kg"] == "V"
     p = calculate("ibuprofen", 12, 24, mode="parent")
     assert p.max_daily_mg == 360 and p.max_doses_per_24h == 3
     assert set(p.tags.values()) == {"V"}
     big = calculate("ibuprofen", 70, 200)
-    assert big.per_dose_mg["max"] == 400 and big.max_daily_mg == 2400
+    assert big.per_dose_mg["max"] == 400 and big.max_daily_mg == 2100
 
 
 def test_safety_dose_amoxicillin_regimens():
@@ -240,3 +240,9 @@ def test_safety_dose_property_per_dose_within_caps(drug, patient, mode, indicati
         assert hi <= a.per_dose_mg_per_kg["max"] * weight + 1e-6
     if mode == "parent":
         assert set(a.tags.values()) <= {"V"}
+
+
+def test_safety_dose_severe_pneumonia_is_referred():
+    a = calculate("amoxicillin", 12, 24, indication="severe pneumonia")
+    assert not a.allowed and "WHO-SEVERE-PNEUMONIA" in a.blocked_by
+    assert calculate("amoxicillin", 12, 24, indication="CAP").regimen == "amoxicillin_pneumonia"
