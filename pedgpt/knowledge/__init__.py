@@ -41,7 +41,7 @@ _LAZY = {
     "link_entities": "pedgpt.knowledge.linking",
     "retrieve": "pedgpt.knowledge.retrieval",
     "format_facts_for_prompt": "pedgpt.knowledge.retrieval",
-    "differential": "pedgpt.knowledge.differential",
+    "differential": "pedgpt.knowledge.ddx",
 }
 
 

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pedgpt.knowledge.resources import age_groups
+from pedgpt.knowledge.resources import age_groups, pediatric_extra
 
 #: Predicates whose values are other names of the entity.
 ALIAS_PREDICATES = ("别称", "又称", "同义词", "英文名", "英文名称", "英文别名", "外文名", "商品名", "通用名")
@@ -29,6 +29,8 @@ FEMALE = re.compile(r"女|妇|孕|产妇|妊娠")
 MALE = re.compile(r"男")
 _RANGE = re.compile(r"(\d+)\s*[～~\-—至到]\s*(\d+)\s*岁")
 _UNDER = re.compile(r"(?:小于|不足|未满)?\s*(\d+)\s*岁\s*(?:以下|以内|之内|前)|(?:小于|不足|未满)\s*(\d+)\s*岁")
+_MONTH_YEAR = re.compile(r"(\d+)\s*个?月\s*[～~\-—至到]\s*(\d+)\s*岁")
+_MONTHS_UNDER = re.compile(r"(\d+)\s*个?月\s*(?:以下|以内|之内|内)")
 _OVER = re.compile(r"(\d+)\s*岁\s*(?:以上|之后|后)")
 ADULT_MONTHS = 216
 
@@ -75,8 +77,23 @@ def is_english(text: str) -> bool:
     return bool(re.search(r"[A-Za-z]{3}", text)) and not re.search(r"[\u4e00-\u9fff]", text)
 
 
+_DOSAGE_FORM = re.compile(
+    r"(?:[（(][^）)]*[）)])*(?:缓释|控释|肠溶|分散|咀嚼|泡腾|含|口崩|口腔崩解|薄膜衣|糖衣)?"
+    r"(?:片|胶囊|软胶囊|颗粒|颗粒剂|干混悬剂|混悬液|混悬剂|口服液|口服溶液|溶液|糖浆|滴剂|注射液|"
+    r"注射剂|栓|散|丸|乳膏|软膏|凝胶|喷雾剂|气雾剂|滴眼液|滴耳液|滴鼻液|贴剂|贴膏|合剂|酊|搽剂)"
+    r"(?:[（(][^）)]*[）)])*$")
+
+
+def drug_stem(name: str) -> str:
+    """The active-ingredient part of a medicine name ("阿莫西林胶囊" → "阿莫西林"), else ""."""
+    stem = _DOSAGE_FORM.sub("", name)
+    stem = re.sub(r"^注射用", "", stem)
+    return stem if stem != name and len(stem) >= 2 else ""
+
+
 def aliases_of(name: str, predicates: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """(alias, source predicate) pairs, plus pediatric-prefix variants (小儿X ↔ 儿童X)."""
+    """(alias, source predicate) pairs, plus pediatric-prefix variants (小儿X ↔ 儿童X) and, for
+    medicines, the name without its dosage form (阿莫西林胶囊 → 阿莫西林)."""
     found: list[tuple[str, str]] = []
     for predicate in ALIAS_PREDICATES:
         for value in predicates.get(predicate, []):
@@ -88,24 +105,52 @@ def aliases_of(name: str, predicates: dict[str, list[str]]) -> list[tuple[str, s
             stem = name[len(prefix):]
             found.extend((other + stem, "前缀变体") for other in INTERCHANGEABLE_PREFIXES if other != prefix)
             break
+    if kind_of(name, predicates) == "drug" and drug_stem(name):
+        found.append((drug_stem(name), "药名词干"))
     return found
 
 
-def age_bands(text: str) -> list[tuple[int, int, bool]]:
-    """Age bands (min, max months, pediatric) named in a population phrase or entity name."""
+def stem(name: str) -> str:
+    """The name without a leading pediatric word ("小儿腹泻" → "腹泻"); the name itself otherwise."""
+    for word in PEDIATRIC_NAME_WORDS:
+        if name.startswith(word) and len(name) > len(word) + 1:
+            return name[len(word):]
+    return name
+
+
+def _numeric_bands(text: str) -> list[tuple[int, int, bool]]:
+    """Explicit ages: "5～15岁", "6月至3岁", "2岁以下", "3个月以内", "40岁以上"."""
     bands: list[tuple[int, int, bool]] = []
-    rest = text
+    for match in _MONTH_YEAR.finditer(text):
+        high = int(match.group(2)) * 12 + 11
+        bands.append((int(match.group(1)), high, True))
+    text = _MONTH_YEAR.sub(" ", text)
     for match in _RANGE.finditer(text):
         low, high = int(match.group(1)) * 12, int(match.group(2)) * 12 + 11
         bands.append((low, high, low < ADULT_MONTHS))
-    rest = _RANGE.sub(" ", rest)
-    for match in _UNDER.finditer(rest):
+    text = _RANGE.sub(" ", text)
+    for match in _MONTHS_UNDER.finditer(text):
+        bands.append((0, int(match.group(1)), True))
+    text = _MONTHS_UNDER.sub(" ", text)
+    for match in _UNDER.finditer(text):
         high = int(match.group(1) or match.group(2)) * 12
         bands.append((0, high, high <= ADULT_MONTHS))
-    rest = _UNDER.sub(" ", rest)
-    for match in _OVER.finditer(rest):
+    text = _UNDER.sub(" ", text)
+    for match in _OVER.finditer(text):
         bands.append((int(match.group(1)) * 12, 1500, False))
-    rest = _OVER.sub(" ", rest)
+    return bands
+
+
+def age_bands(text: str) -> list[tuple[int, int, bool]]:
+    """Age bands (min, max months, pediatric) named in a population phrase or entity name.
+
+    Explicit ages win over population words in the same phrase ("10岁以下儿童" is 0–10 y, not
+    all of childhood)."""
+    numeric = _numeric_bands(text)
+    if numeric:
+        return numeric
+    bands: list[tuple[int, int, bool]] = []
+    rest = text
     for group in age_groups():  # longest first; consume matched text so 儿童 does not re-match
         if group.term in rest:
             bands.append((group.min_months, group.max_months, group.pediatric))
@@ -113,15 +158,20 @@ def age_bands(text: str) -> list[tuple[int, int, bool]]:
     return bands
 
 
+def _narrowest(bands: list[tuple[int, int, bool]]) -> int:
+    return min(high - low for low, high, _ in bands)
+
+
 def profile(name: str, predicates: dict[str, list[str]]) -> Profile:
     kind = kind_of(name, predicates)
     populations = predicates.get("多发群体", []) + predicates.get("发病性别倾向", [])
     bands = [b for text in populations for b in age_bands(text)]
     name_bands = [b for b in age_bands(name) if b[2]] if any(w in name for w in PEDIATRIC_NAME_WORDS) else []
-    if name_bands:  # the name is the most specific statement ("新生儿黄疸")
-        bands = name_bands
+    if name_bands and (not bands or _narrowest(name_bands) < _narrowest(bands)):
+        bands = name_bands  # "新生儿黄疸": the name is more specific than its population words
     departments = " ".join(predicates.get("就诊科室", []))
-    pediatric = bool(name_bands) or any(b[2] for b in bands) or bool(PEDIATRIC_DEPARTMENT.search(departments))
+    pediatric = (bool(name_bands) or any(b[2] for b in bands) or bool(PEDIATRIC_DEPARTMENT.search(departments))
+                 or name in pediatric_extra())
     pediatric = pediatric and kind in ("disease", "other", "exam", "drug")
     spans = tuple(sorted({(b[0], b[1]) for b in bands}))
     sexes = {s for text in populations for s, rx in (("F", FEMALE), ("M", MALE)) if rx.search(text)}

@@ -30,6 +30,18 @@ INDEX_FILE = "cmekg-index.sqlite"
 #: Entity-kind order used to pick among entities sharing an alias.
 _KIND_RANK = {"disease": 0, "drug": 1, "exam": 2, "other": 3, "herb": 4, "symptom": 5}
 
+_ALIAS_SQL = ("SELECT a.norm, e.name, e.kind, e.pediatric, a.source, e.n_facts "
+              "FROM aliases a JOIN entities e ON e.id = a.entity_id")
+_DERIVED_SOURCES = ("前缀变体", "药名词干")
+
+
+def _alias_rank(row: tuple) -> tuple:
+    """Several entities share some aliases (brand names, "diarrhea", drug stems): prefer diseases,
+    pediatric entities, real aliases over derived ones, then the richest entry, then the name."""
+    _, name, kind, pediatric, alias_source, n_facts = row
+    return (_KIND_RANK.get(kind, 9), -pediatric, alias_source in _DERIVED_SOURCES, -n_facts, name)
+
+
 _LOCK = threading.RLock()
 _CACHE: dict[tuple[str, str], "KnowledgeIndex"] = {}
 
@@ -110,14 +122,20 @@ class KnowledgeIndex:
         if row:
             return row[0][0]
         key = normalise_english(text) if is_english(text) else text
-        rows = self._rows("SELECT e.name, e.kind, e.pediatric, a.source, e.n_facts FROM aliases a JOIN entities e "
-                          "ON e.id = a.entity_id WHERE a.norm = ?", (key,))
-        if not rows:
-            return None
-        # Several entities share some aliases (brand names, "diarrhea"): prefer diseases, pediatric
-        # entities, real aliases over prefix variants, then the richest entry.
-        rows.sort(key=lambda r: (_KIND_RANK.get(r[1], 9), -r[2], r[3] == "前缀变体", -r[4], r[0]))
-        return rows[0][0]
+        rows = self._rows(_ALIAS_SQL + " WHERE a.norm = ?", (key,))
+        return min(rows, key=_alias_rank)[1] if rows else None
+
+    def alias_table(self) -> dict[str, str]:
+        """Every alias lookup key → the entity it resolves to (same rule as `resolve`)."""
+        table = self._cache.get("alias_table")
+        if table is None:
+            best: dict[str, tuple] = {}
+            for row in self._rows(_ALIAS_SQL):
+                if row[0] not in best or _alias_rank(row) < _alias_rank(best[row[0]]):
+                    best[row[0]] = row
+            table = {norm: row[1] for norm, row in best.items()}
+            self._cache["alias_table"] = table
+        return table
 
     def entity(self, name_or_alias: str) -> Entity | None:
         name = self.resolve(name_or_alias)

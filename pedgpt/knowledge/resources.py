@@ -15,7 +15,8 @@ from pathlib import Path
 from pedgpt.paths import asset
 
 #: Table files that shape the index (their hash goes into the index version).
-INDEX_TABLES = ("age_groups.tsv", "symptom_synonyms.tsv")
+INDEX_TABLES = ("age_groups.tsv", "symptom_synonyms.tsv", "symptom_fragments.tsv", "colloquial_zh.tsv",
+                "pediatric_extra.tsv")
 
 
 def _rows(name: str, min_columns: int) -> list[list[str]]:
@@ -54,6 +55,18 @@ def age_groups() -> tuple[AgeGroup, ...]:
     """Population words, longest first (so 学龄前儿童 wins over 儿童)."""
     groups = [AgeGroup(c[0], int(c[1]), int(c[2]), c[3] == "1") for c in _rows("age_groups.tsv", 4)]
     return tuple(sorted(groups, key=lambda g: (-len(g.term), g.term)))
+
+
+@lru_cache(maxsize=1)
+def pediatric_extra() -> frozenset[str]:
+    """Disease names pediatrics treats as its own although CMeKG does not flag them."""
+    return frozenset(c[0] for c in _rows("pediatric_extra.tsv", 2))
+
+
+@lru_cache(maxsize=1)
+def symptom_fragments() -> frozenset[str]:
+    """Words that are never a finding on their own ("急促", "呼吸", "手")."""
+    return frozenset(c[0] for c in _rows("symptom_fragments.tsv", 1))
 
 
 @lru_cache(maxsize=1)

@@ -57,3 +57,19 @@ def _closest_english(index: "KnowledgeIndex", query: str, limit: int) -> list[st
     matches = difflib.get_close_matches(query, [s for s, _ in table], n=limit * 3, cutoff=0.5)
     names = dict.fromkeys(n for m in matches for s, n in table if s == m)
     return list(names)[:limit]
+
+
+def closest_terms(index: "KnowledgeIndex", text: str, vocabulary: dict[str, float], limit: int = 5) -> list[str]:
+    """Known symptom terms and entity names closest to an unrecognised finding."""
+    query = _grams(text.strip())
+    if not query:
+        return []
+    scored = []
+    for term in vocabulary:
+        grams = _grams(term)
+        shared = len(query & grams)
+        if shared:
+            scored.append((2 * shared / (len(query) + len(grams)), term))
+    scored.sort(key=lambda s: (-s[0], len(s[1]), s[1]))
+    terms = [t for _, t in scored[:limit]]
+    return terms or closest_names(index, text, limit)

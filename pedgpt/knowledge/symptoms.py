@@ -5,8 +5,9 @@ CMeKG symptom values mix clean terms ("发热") with phrases and fragments ("嗜
 
 1. split on list punctuation and connectives (、，及 和 或 伴 甚至 ...), drop trailing 等/症状;
 2. rewrite synonyms to one canonical term (声嘶 → 声音嘶哑, 抽搐 → 惊厥) — weight 1;
-3. add the known symptom terms contained in a longer phrase (反复发作的喘息 → 喘息), unless negated
-   (无发热) — weight `CONTAINED`;
+3. for a phrase that is not itself a known term, add the known terms it contains
+   (反复发作的喘息 → 喘息), unless negated (无发热) — weight `CONTAINED`; a known term only adds
+   the known findings it ends with (大量蛋白尿 → 蛋白尿; Chinese findings are head-final);
 4. add the general findings a specific one implies (高热 → 发热, 干咳 → 咳嗽) — weight `PARENT`.
 
 The same function serves both sides of the differential, so "高热" from a user matches a disease
@@ -18,8 +19,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
-from pedgpt.knowledge.resources import colloquial_zh, symptom_parents, symptom_synonyms
+from pedgpt.knowledge.resources import colloquial_zh, symptom_fragments, symptom_parents, symptom_synonyms
 
 #: Weight of a term found inside a longer phrase, and of a general term implied by a specific one.
 CONTAINED = 0.8
@@ -86,15 +88,30 @@ def contained_terms(phrase: str, vocabulary: set[str] | frozenset[str]) -> list[
     return [term for _, term in found]
 
 
-def expand(raw: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
+def _is_term(term: str) -> bool:
+    return len(term) <= MAX_PIECE and not term.startswith(_NEGATION) and term not in symptom_fragments()
+
+
+def head_terms(term: str, heads: set[str] | frozenset[str]) -> list[str]:
+    """Known findings a term ends with: Chinese findings are head-final (大量蛋白尿 → 蛋白尿)."""
+    return [term[i:] for i in range(1, len(term) - 1) if term[i:] in heads]
+
+
+def expand(raw: str, vocabulary: set[str] | frozenset[str] = frozenset(),
+           heads: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
     """Weighted canonical terms of one symptom string (see module docstring)."""
     forms: dict[str, float] = {}
     for piece in pieces(raw):
         term = canonical(piece)
-        if len(term) <= MAX_PIECE and not term.startswith(_NEGATION):
+        if _is_term(term):
             _add(forms, term, 1.0)
+        if term in vocabulary or piece in vocabulary:
+            for head in head_terms(term, heads):  # "呼吸急促" is not "呼吸" + "急促", but 明显水肿 is 水肿
+                _add(forms, canonical(head), PARENT)
+            continue
         for inner in contained_terms(piece, vocabulary):
-            _add(forms, canonical(inner), CONTAINED)
+            if inner not in symptom_fragments():
+                _add(forms, canonical(inner), CONTAINED)
     return _with_parents(forms)
 
 
@@ -103,7 +120,7 @@ def primary_terms(raw: str) -> list[str]:
     seen: list[str] = []
     for piece in pieces(raw):
         term = canonical(piece)
-        if len(term) <= MAX_PIECE and term not in seen and not term.startswith(_NEGATION):
+        if _is_term(term) and term not in seen:
             seen.append(term)
     return seen
 
@@ -117,11 +134,12 @@ def vocabulary_from(values: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def known_terms() -> set[str]:
+@lru_cache(maxsize=1)
+def known_terms() -> frozenset[str]:
     """Every term the curated tables name (always part of the vocabulary)."""
     terms = set(symptom_synonyms()) | set(symptom_synonyms().values())
     for child, parents in symptom_parents().items():
         terms.add(child)
         terms.update(parents)
     terms.update(colloquial_zh())
-    return {canonical(t) for t in terms} | terms
+    return frozenset({canonical(t) for t in terms} | terms)

@@ -1,0 +1,293 @@
+"""Knowledge-based differential diagnosis (ddx): rank diseases by how well their listed findings explain the given ones.
+
+    from pedgpt.knowledge import differential
+    for c in differential(["发热", "咳嗽", "喘息"], age_months=10):
+        print(c.name, c.score, c.matched, c.unmatched)
+
+Score (deterministic, explainable). Every finding and every disease symptom is normalised to
+weighted canonical terms (`pedgpt.knowledge.symptoms`). A term's weight is its inverse document
+frequency over all diseases, `idf(t) = ln(1 + N / df(t))`, so "感染" counts little and "杨梅舌" a lot.
+For finding i, `m_i` is the best idf × weight it shares with the disease and `b_i` the best it
+could share at all; then
+
+    coverage = Σ m_i / Σ b_i                (how much of the presentation the disease explains)
+    focus    = Σ m_i / Σ idf(disease terms)  (how much of the disease the presentation shows)
+    named    = Σ b_i over findings named in the disease's name (腹泻 → 小儿腹泻) / Σ b_i
+    common   = ln(1 + mentions) / ln(1 + max mentions)   (how often the graph mentions the disease)
+    score    = coverage × (1 + FOCUS_WEIGHT·√focus + NAME_WEIGHT·named + PRIOR_WEIGHT·common)
+               / (1 + FOCUS_WEIGHT + NAME_WEIGHT + PRIOR_WEIGHT) × age × sex
+
+Age: outside a disease's population bands (多发群体; name: 新生儿/婴儿/…) the score shrinks with
+the distance (relative to the band's width, at least a year) and the disease is dropped below
+`AGE_CUTOFF` — neonatal conditions vanish for a 10-year-old, a 25-month-old still gets "2岁以下"
+diseases. A band that fits a young patient closely gets `AGE_BOOST`. Sex only nudges (`SEX_NUDGE`).
+Ties break on pediatric flag, then name, so the ranking is fully deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+from pedgpt.errors import InputError
+from pedgpt.knowledge import symptoms
+from pedgpt.knowledge.build import MIN_HEAD_DF, MIN_VOCAB_DF
+from pedgpt.knowledge.classify import stem
+from pedgpt.knowledge.model import Candidate
+
+#: Relative weight of "focus" (share of the disease's own findings present) against coverage.
+FOCUS_WEIGHT = 0.35
+#: Exponent on focus (<1 flattens the penalty on diseases with long symptom lists).
+FOCUS_POWER = 0.5
+#: Weight of findings that name the disease (腹泻 for 小儿腹泻, 惊厥 for 热性惊厥).
+NAME_WEIGHT = 0.3
+#: Weight of the commonness prior (how often the graph mentions the disease or its stem).
+PRIOR_WEIGHT = 0.15
+#: Multiplier for diseases whose age band (≤ 6 years wide) contains the patient's age.
+AGE_BOOST = 1.08
+#: Age factor below which a disease is dropped from the list.
+AGE_CUTOFF = 0.25
+#: Multipliers when a disease's population names the patient's sex / only the other sex.
+SEX_NUDGE = (1.05, 0.9)
+#: Non-pediatric diseases (only with pediatric_only=False) are multiplied by this.
+ADULT_PENALTY = 0.8
+#: Predicates listed as recommended examinations, in order.
+EXAM_PREDICATES = ("检查", "实验室检查", "辅助检查", "影像学检查", "筛查")
+_LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
+#: A disease's own finding is offered as "also ask about" when curated or listed by this many
+#: diseases (single-disease strings are mostly fragments); disease names listed as symptoms are not.
+UNMATCHED_MIN_DF = 3
+#: At most this many unmatched symptoms / examinations per candidate.
+MAX_UNMATCHED, MAX_EXAMS = 8, 8
+
+
+@dataclass
+class _Disease:
+    entity_id: int
+    name: str
+    pediatric: bool
+    bands: list[tuple[int, int]]
+    sex: str
+    refs: int = 0
+    forms: dict[str, tuple[float, str]] = field(default_factory=dict)
+    mass: float = 0.0
+    common: float = 0.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One given finding, normalised."""
+
+    text: str
+    """As given."""
+    forms: dict[str, float]
+    """Weighted canonical terms known to at least one disease."""
+
+
+class DifferentialModel:
+    """In-memory view of the index's `symptom_forms` (~100k rows, loaded once per index)."""
+
+    def __init__(self, index) -> None:
+        self.idf: dict[str, float] = {}
+        rows = index._rows("SELECT id, name, pediatric, bands, sex, refs FROM entities WHERE kind = 'disease'")
+        self.diseases = {r[0]: _Disease(r[0], r[1], bool(r[2]), [tuple(b) for b in json.loads(r[3])], r[4], r[5])
+                         for r in rows}
+        for entity_id, term, weight, fact in index._rows("SELECT entity_id, term, weight, fact_id FROM symptom_forms"):
+            self.diseases[entity_id].forms[term] = (weight, fact)
+        self.diseases = {k: d for k, d in self.diseases.items() if d.forms}
+        self.postings: dict[str, list[int]] = {}
+        for disease in self.diseases.values():
+            for term in disease.forms:
+                self.postings.setdefault(term, []).append(disease.entity_id)
+        self.disease_names = frozenset(d.name for d in self.diseases.values())
+        total = len(self.diseases)
+        primary: dict[str, int] = {}
+        for term, df, primary_df in index._rows("SELECT term, df, primary_df FROM symptom_vocab"):
+            self.idf[term] = math.log(1.0 + total / df)
+            primary[term] = primary_df
+        known = frozenset(symptoms.known_terms())
+        # Same vocabularies as the build used for disease symptoms (see build._write_symptoms).
+        self.vocabulary = frozenset(t for t, n in primary.items() if n >= MIN_VOCAB_DF and len(t) >= 2) | known
+        self.heads = frozenset(t for t, n in primary.items() if n >= MIN_HEAD_DF and len(t) >= 2) | known
+        top = math.log1p(max((d.refs for d in self.diseases.values()), default=0)) or 1.0
+        for disease in self.diseases.values():
+            disease.mass = sum(self.idf.get(t, 0.0) * w for t, (w, _) in disease.forms.items())
+            disease.common = math.log1p(disease.refs) / top
+
+    def finding(self, text: str) -> Finding:
+        forms = symptoms.expand(symptoms.canonical(text), self.vocabulary, self.heads)
+        return Finding(text, {t: w for t, w in forms.items() if t in self.idf})
+
+
+def model_for(index) -> DifferentialModel:
+    model = index._cache.get("differential")
+    if model is None:
+        model = DifferentialModel(index)
+        index._cache["differential"] = model
+    return model
+
+
+def split_findings(symptom_list) -> list[str]:
+    """Accept a list or one string separated by commas / 、/ ；(CLI and UI input)."""
+    if isinstance(symptom_list, str):
+        symptom_list = [symptom_list]
+    out: list[str] = []
+    for item in symptom_list:
+        for part in _LIST_SEPARATORS.split(str(item)):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def _age_factor(disease: _Disease, age_months: float | None) -> float:
+    """1 inside a band (AGE_BOOST for a narrow one), shrinking with the distance outside it."""
+    if age_months is None or not disease.bands:
+        return 1.0
+    best = 0.0
+    for low, high in disease.bands:
+        if low <= age_months <= high:
+            factor = AGE_BOOST if high - low <= 72 else 1.0
+        else:
+            distance = low - age_months if age_months < low else age_months - high
+            factor = max(0.0, 1.0 - distance / max(12.0, high - low))
+        best = max(best, factor)
+    return best if best >= AGE_CUTOFF else 0.0
+
+
+def _sex_factor(disease: _Disease, sex: str | None) -> float:
+    if not sex or not disease.sex:
+        return 1.0
+    return SEX_NUDGE[0] if disease.sex == sex else SEX_NUDGE[1]
+
+
+def _match(finding: Finding, disease: _Disease, idf: dict[str, float]) -> tuple[float, str | None, str | None]:
+    """(credit, matched disease term, fact id) of the best shared term."""
+    best, term_hit, fact = 0.0, None, None
+    for term, weight in finding.forms.items():
+        hit = disease.forms.get(term)
+        if hit is not None:
+            credit = idf[term] * weight * hit[0]
+            if credit > best:
+                best, term_hit, fact = credit, term, hit[1]
+    return best, term_hit, fact
+
+
+def score_disease(findings: list[Finding], disease: _Disease, idf: dict[str, float]) -> tuple[float, list]:
+    """Score in [0, 1] (before age/sex factors) and per-finding (finding, credit, term, fact id)."""
+    ideals = [max((idf[t] * w for t, w in f.forms.items()), default=0.0) for f in findings]
+    matches = [(f, *_match(f, disease, idf)) for f in findings]
+    gained = sum(m[1] for m in matches)
+    if gained <= 0 or sum(ideals) <= 0:
+        return 0.0, matches
+    coverage = gained / sum(ideals)
+    focus = min(1.0, gained / disease.mass) if disease.mass else 0.0
+    core = stem(disease.name)
+    named = sum(b for f, b, m in zip(findings, ideals, matches) if m[2] and m[2] in core) / sum(ideals)
+    bonus = FOCUS_WEIGHT * focus ** FOCUS_POWER + NAME_WEIGHT * named + PRIOR_WEIGHT * disease.common
+    return coverage * (1 + bonus) / (1 + FOCUS_WEIGHT + NAME_WEIGHT + PRIOR_WEIGHT), matches
+
+
+def differential(symptoms_given, age_months: float | None = None, sex: str | None = None, k: int = 10,
+                 pediatric_only: bool = True, index=None) -> list[Candidate]:
+    """Top-`k` diseases for the given findings (list or comma-separated string), best first.
+
+    Raises `InputError` when no finding is recognised (message names the closest known terms).
+    """
+    from pedgpt.knowledge.index import load_index
+
+    index = index or load_index()
+    model = model_for(index)
+    texts = split_findings(symptoms_given)
+    if not texts:
+        raise InputError("no symptoms given")
+    sex = _check_inputs(age_months, sex, k)
+    findings = [model.finding(t) for t in texts]
+    known = [f for f in findings if f.forms]
+    if not known:
+        raise InputError(no_match_message(index, texts))
+    scored = []
+    pool = sorted({i for f in known for t in f.forms for i in model.postings.get(t, ())})
+    for disease in (model.diseases[i] for i in pool):
+        if pediatric_only and not disease.pediatric:
+            continue
+        factor = _age_factor(disease, age_months) * _sex_factor(disease, sex)
+        if not disease.pediatric:
+            factor *= ADULT_PENALTY
+        if factor == 0.0:
+            continue
+        value, matches = score_disease(known, disease, model.idf)
+        if value > 0:
+            scored.append((round(value * factor, 6), disease, matches))
+    scored.sort(key=lambda s: (-s[0], not s[1].pediatric, s[1].name))
+    return [_candidate(index, model, value, disease, matches) for value, disease, matches in scored[:k]]
+
+
+def unrecognised(symptoms_given, index=None) -> list[str]:
+    """Given findings that match no disease symptom, each with its closest known terms."""
+    from pedgpt.knowledge.index import load_index
+    from pedgpt.knowledge.suggest import closest_terms
+
+    index = index or load_index()
+    model = model_for(index)
+    out = []
+    for text in split_findings(symptoms_given):
+        if not model.finding(text).forms:
+            near = closest_terms(index, text, model.idf, limit=3)
+            out.append(f"{text} (closest: {'、'.join(near) if near else 'none'})")
+    return out
+
+
+def _check_inputs(age_months, sex, k) -> str | None:
+    if age_months is not None and not 0 <= age_months <= 12 * 25:
+        raise InputError(f"age must be between 0 and 300 months, got {age_months}")
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    if sex is None or sex == "":
+        return None
+    sex = str(sex).upper()
+    if sex not in ("F", "M"):
+        raise InputError(f"sex must be F or M, got {sex!r}")
+    return sex
+
+
+def no_match_message(index, texts: list[str]) -> str:
+    from pedgpt.knowledge.suggest import closest_terms
+
+    hints = []
+    for text in texts:
+        near = closest_terms(index, text, model_for(index).idf, limit=5)
+        hints.append(f"{text} (closest: {'、'.join(near) if near else 'none'})")
+    return "no match in the knowledge base for " + "; ".join(hints)
+
+
+def _candidate(index, model: DifferentialModel, value: float, disease: _Disease, matches) -> Candidate:
+    matched, fact_ids = [], []
+    hit_terms = set()
+    for finding, credit, term, fact in matches:
+        if term is None:
+            continue
+        hit_terms.add(term)
+        matched.append(finding.text if term == finding.text else f"{finding.text}→{term}")
+        fact_ids.append(fact)
+    unmatched = _unmatched(model, disease, hit_terms)
+    extra = index.facts(disease.name, ("就诊科室",) + EXAM_PREDICATES)
+    departments = [f for f in extra if f.predicate == "就诊科室"]
+    exams = [f for f in extra if f.predicate != "就诊科室"][:MAX_EXAMS]
+    fact_ids += [f.id for f in departments + exams]
+    return Candidate(name=disease.name, score=round(value, 4), matched=tuple(matched), unmatched=tuple(unmatched),
+                     examinations=tuple(dict.fromkeys(f.value for f in exams)),
+                     department="、".join(dict.fromkeys(f.value for f in departments)),
+                     facts=tuple(dict.fromkeys(fact_ids)))
+
+
+def _unmatched(model: DifferentialModel, disease: _Disease, hit: set[str]) -> list[str]:
+    """The disease's own clean findings not given, most specific first (to ask about next)."""
+    known = symptoms.known_terms()
+    rare = math.log(1.0 + len(model.diseases) / UNMATCHED_MIN_DF)  # idf of terms too rare to trust
+    own = [t for t, (w, _) in disease.forms.items() if w >= 1.0 and t not in hit and t in model.idf
+           and (t in known or (model.idf[t] <= rare and t not in model.disease_names))]
+    own.sort(key=lambda t: (-model.idf[t], t))
+    return own[:MAX_UNMATCHED]
