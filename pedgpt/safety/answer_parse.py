@@ -42,7 +42,7 @@ _INTERVAL = re.compile(r"(?:每|间隔|隔|相隔|every|q)\s*(?:至少|最少|at
 _APART = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|~|到|至|to)?\s*(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|hours?|h)\s*"
                     r"(?:apart|以上|一次|1次)", re.IGNORECASE)
 _TIMES = re.compile(r"(?:每天|每日|一天|一日|日|天|/日|/天|24\s*小时(?:内)?)\s*(?:最多|不超过|不要超过|至多)?\s*"
-                    r"([1-8一二两三四五六七八])\s*(?:-|~|到|至)?\s*([1-8一二三四五六七八])?\s*次"
+                    r"([1-8一二两三四五六七八])\s*(?:-|~|到|至)?\s*([1-8一二三四五六七八])?\s*次(?!\s*(?:稀|大便|便|水样|呕吐|吐|腹泻|拉|尿))"
                     r"|([1-8]|one|two|three|four|five|six)\s*(?:-|to)?\s*([1-8])?\s*times\s*(?:a|per|each|every)\s*day"
                     r"|([1-8])\s*doses\s*(?:a|per|in)\s*(?:day|24\s*h(?:ours)?)", re.IGNORECASE)
 _ABBREV = {"qd": 1, "od": 1, "once daily": 1, "once a day": 1, "bid": 2, "bd": 2, "twice daily": 2,
@@ -56,6 +56,7 @@ _PROHIBIT = re.compile(r"不要|别(?!的|人)|禁止|禁用|避免|不能|不�
                        r"shouldn't|must not|contraindicated|not (be )?(safe|given|used)|\bno\b|instead of|rather than|"
                        r"not suitable|unsafe|dangerous", re.IGNORECASE)
 _LIST_JOIN = re.compile(r"\s*(,|，|、|/|和|或|或者|及|以及|与|跟|or|and|nor|and/or)?\s*", re.IGNORECASE)
+_CARRY_SENTENCES = 4  # a dose line may follow its drug by a few lines ("布洛芬：\n剂量…\n间隔…")
 _CUE_WINDOW = 30  # characters around a drug name in which a prohibition cue applies to it
 _NOT_PROHIBIT = re.compile(r"不要超过|不超过|不得超过|不能超过|不宜超过|do not exceed|don't exceed|should not exceed|"
                            r"not to exceed|no more than|不能自行|不要自行", re.IGNORECASE)
@@ -274,5 +275,5 @@ def _owner(parsed: ParsedAnswer, sentence: int, pos: int) -> str | None:
     after = [m for m in same if m.start > pos]
     if after:
         return after[0].drug_id
-    earlier = [m for m in parsed.mentions if m.start <= pos]
+    earlier = [m for m in parsed.mentions if m.start <= pos and sentence - m.sentence <= _CARRY_SENTENCES]
     return earlier[-1].drug_id if earlier else None

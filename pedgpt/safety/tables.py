@@ -99,6 +99,19 @@ def drug(drug_id: str) -> Drug:
     raise KeyError(drug_id)
 
 
+def names_for(rule: Contraindication) -> dict[str, list[str]]:
+    """Names (zh / en / brands) of every drug a contraindication targets, for data builders."""
+    from pedgpt.safety.contra import targets
+
+    out: dict[str, list[str]] = {"zh": [], "en": [], "brands": []}
+    for item in drug_table().drugs:
+        if targets(rule, item):
+            out["zh"] += item.names.zh
+            out["en"] += item.names.en
+            out["brands"] += item.names.brands
+    return {k: list(dict.fromkeys(v)) for k, v in out.items()}
+
+
 def load_all() -> dict[str, int]:
     """Load and cross-check every table; returns counts (raises `TableError` on any problem)."""
     return {

@@ -225,3 +225,15 @@ def test_safety_guard_realistic_safe_answers(answer, ctx):
 @pytest.mark.parametrize("answer,ctx,expected", REALISTIC_DANGEROUS, ids=[a[:30] for a, _, _ in REALISTIC_DANGEROUS])
 def test_safety_guard_realistic_dangerous_answers(answer, ctx, expected):
     assert expected <= set(kinds(answer, ctx))
+
+
+def test_safety_guard_symptom_counts_are_not_dosing_frequencies():
+    ctx = SafetyContext(age_months=24, weight_kg=12)
+    answer = "可以用口服补液盐。孩子每天5次稀便，一天吐6次的话要去医院。"
+    assert "too_frequent" not in kinds(answer, ctx)
+
+
+def test_safety_guard_dose_lines_follow_their_drug():
+    ctx = SafetyContext(age_months=24, weight_kg=12)
+    answer = "推荐用药：\n1. 布洛芬混悬液\n剂量：每次20mg/kg\n间隔：6-8小时"
+    assert "overdose" in kinds(answer, ctx)

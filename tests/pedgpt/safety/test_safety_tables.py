@@ -107,3 +107,9 @@ def test_safety_tables_module_check_runs():
     from pedgpt.safety.__main__ import main
 
     assert main() == 0
+
+
+def test_safety_tables_names_for_contraindication():
+    rule = next(r for r in tables.contraindications() if r.id == "CI-3")
+    names = tables.names_for(rule)
+    assert "小儿氨酚黄那敏" in names["zh"] and "dextromethorphan" in names["en"] and "Robitussin" in names["brands"]
