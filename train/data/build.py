@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from train.data import safety as safety_data
+from train.data import dosing, safety as safety_data
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, preference_pairs
@@ -69,7 +69,7 @@ def generate(config: DataBuildConfig, index: Any = None) -> Corpus:
                            config.seed, extra_texts=authored_texts() + tables.texts())
     neighbours = Neighbours(split.train)
     train = knowledge_tasks(_few(split.train, config, "train"), neighbours, config, "train")
-    train["treat"] += safety_data.dose_treat_examples(tables, config)
+    train["treat"] += dosing.dose_treat_examples(tables, config)
     train["safety"] = safety_data.safety_examples(tables, config, "train")
     train["self_cognition"] = self_cognition_examples(
         rng_for(config.seed, "self_cognition"), config.self_cognition_questions)
@@ -84,6 +84,17 @@ def generate(config: DataBuildConfig, index: Any = None) -> Corpus:
             keep = "rule" if task == "safety" and side == "train" else None
             groups[task] = bounded(unique, config.limit, rng_for(config.seed, "limit", side, task), keep)
     return Corpus(train, evaluation, split, knowledge, tables.source, removed)
+
+
+def moe_records(train: list[Example], config: DataBuildConfig) -> list[dict]:
+    """`moe_share` of each task's SFT records (at most `limit` per task), in a seeded order."""
+    rng = rng_for(config.seed, "moe")
+    out = []
+    for task in MOE_TASKS:
+        pool = [e.sft_record() for e in train if e.task == task]
+        out.extend(rng.sample(pool, config.per_task(round(config.moe_share * len(pool)))))
+    rng.shuffle(out)
+    return out
 
 
 def _few(subjects: list, config: DataBuildConfig, side: str) -> list:
@@ -102,9 +113,7 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     train = [_system(e, facts) for task in TRAIN_TASK_ORDER for e in corpus.train.get(task, [])]
     sft = [e.sft_record() for e in train]
     rng_for(config.seed, "sft order").shuffle(sft)
-    moe_pool = [e.sft_record() for e in train if e.task in MOE_TASKS]
-    moe_rng = rng_for(config.seed, "moe")
-    moe = moe_rng.sample(moe_pool, round(config.moe_share * len(moe_pool)))
+    moe = moe_records(train, config)
     dfpo = preference_pairs([e for e in train if e.task in MOE_TASKS],
                             config.per_task(config.dfpo_per_task), rng_for(config.seed, "dfpo"))
     rng_for(config.seed, "dfpo order").shuffle(dfpo)

@@ -7,6 +7,7 @@ evidence, the differential and the next steps. Single-turn cases give everything
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from train.data.answers import AnswerParts
@@ -16,6 +17,23 @@ from train.data.records import Example
 from train.data.text import join_items, numbered
 
 MIN_SYMPTOMS = 3
+#: Knowledge-graph "symptoms" that are sentences, not findings a parent would report.
+_NOT_A_FINDING = re.compile(r"表现|临床|主要|可出现|可有|波及|引起|导致|患者|多见|常见|本病")
+MAX_FINDING_CHARS = 10
+#: Findings or names that fix the child's sex in a vignette.
+_FEMALE = re.compile(r"月经|痛经|闭经|泌乳|阴道|卵巢|子宫|女")
+_MALE = re.compile(r"睾丸|阴茎|阴囊|前列腺|男")
+SEX = {"zh": ("女", "男"), "en": ("girl", "boy")}
+
+
+def findings(subject: Subject) -> list[str]:
+    """The disease's symptoms that read like findings ("发热", "皮疹"), leading 伴/有 removed."""
+    out = []
+    for value in subject.values("常见症状"):
+        value = re.sub(r"^(伴有|伴|有)", "", value)
+        if 2 <= len(value) <= MAX_FINDING_CHARS and not _NOT_A_FINDING.search(value) and value not in out:
+            out.append(value)
+    return out
 DEFAULT_DEPARTMENT = {"zh": "儿科", "en": "pediatrics"}
 
 
@@ -33,7 +51,7 @@ class Case:
 def diag_examples(subject: Subject, phraser: Phraser, count: int, multi_turn_share: float,
                   differential: list[Subject]) -> list[Example]:
     """`count` vignettes of `subject` (none when it has too few symptoms)."""
-    if subject.kind != "disease" or len(subject.values("常见症状")) < MIN_SYMPTOMS:
+    if subject.kind != "disease" or len(findings(subject)) < MIN_SYMPTOMS:
         return []
     out = []
     for _ in range(count):
@@ -44,13 +62,22 @@ def diag_examples(subject: Subject, phraser: Phraser, count: int, multi_turn_sha
 
 
 def _case(subject: Subject, phraser: Phraser, language: str) -> Case:
-    symptoms = phraser.rng.sample(subject.values("常见症状"), len(subject.values("常见症状")))[:6]
+    pool = findings(subject)
+    symptoms = phraser.rng.sample(pool, len(pool))[:6]
     split = max(1, min(3, len(symptoms) // 2))
     return Case(
         shown=symptoms[:split], hidden=symptoms[split:],
         exams=subject.values("检查")[:3],
-        age=phraser.age(subject.values("多发群体"), language), sex=phraser.sex(language),
+        age=phraser.age(subject.values("多发群体"), language), sex=_sex(subject, phraser, language),
     )
+
+
+def _sex(subject: Subject, phraser: Phraser, language: str) -> str:
+    text = subject.name + "".join(subject.values("常见症状")) + "".join(subject.values("多发群体"))
+    female, male = bool(_FEMALE.search(text)), bool(_MALE.search(text))
+    if female != male:
+        return SEX[language][0] if female else SEX[language][1]
+    return phraser.sex(language)
 
 
 def _vignette(subject: Subject, phraser: Phraser, style: str, multi: bool,
@@ -98,8 +125,8 @@ def verdict(phraser: Phraser, style: str, subject: Subject, case: Case,
             differential: list[Subject]) -> AnswerParts:
     """The diagnosis with its evidence (symptoms, population, tests), differential, next steps."""
     language = language_of(style)
-    symptoms = [s for s in case.shown + case.hidden if s in subject.values("常见症状")]
-    symptoms = symptoms or subject.values("常见症状")[:3]
+    symptoms = [s for s in case.shown + case.hidden if s in findings(subject)]
+    symptoms = symptoms or findings(subject)[:3] or subject.values("常见症状")[:3]
     evidence = [phraser.text("diag", "evidence_symptom", language, name=subject.name,
                              items=join_items(symptoms, language))]
     groups = subject.values("多发群体")[:3]
