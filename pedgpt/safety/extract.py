@@ -221,8 +221,12 @@ _TEMP_DECIMAL = re.compile(r"(?<![\d.])(3[5-9]\.\d|4[0-2]\.\d)(?![\d.])(?!\s*(?:
 _NOT_TEMP_BEFORE = re.compile(r"(体重|weight|weighs|身高|height|重|长)\s*(is|of|:|=|为|是|有|约)?\s*$", re.I)
 
 
+_COMMA_DECIMAL = re.compile(r"(?<![\d.,])(3[5-9]|4[0-2]),(\d)(?=\s*(?:°|℃|度|c\b))", re.I)
+
+
 def extract_temperature(text: str) -> float | None:
-    """The highest body temperature mentioned, in °C (°F converted)."""
+    """The highest body temperature mentioned, in °C (°F converted); '38,5℃' reads as 38.5."""
+    text = _COMMA_DECIMAL.sub(r"\1.\2", text)
     values = [v for v in (_celsius(m) for m in _TEMP_C.finditer(text)) if v]
     values += [float(m.group(1)) for m in _TEMP_DECIMAL.finditer(text)
                if not _NOT_TEMP_BEFORE.search(text[max(0, m.start() - 12):m.start()])]

@@ -110,3 +110,8 @@ def test_safety_triage_parent_mode_hides_unverified_thresholds():
     r_par = [f for f in parent.flags if f.tag == "R"]
     assert r_clin and "37.5" in r_clin[0].text
     assert r_par and "37.5" not in r_par[0].text
+
+
+def test_safety_triage_dehydration_signs_count_only_with_gut_losses():
+    assert assess("3岁，发烧，有点烦躁，口渴").level == "routine"
+    assert assess("3岁，腹泻，有点烦躁，口渴").level == "urgent"
