@@ -71,13 +71,14 @@ class OpenAIEngine(Engine):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(base_url=self.base_url, headers=headers,
                                    timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S))
-        self.model_name = model or self._first_model()
-
-    def _first_model(self) -> str:
-        data = self._request("GET", "/models").get("data") or []
-        if not data or not isinstance(data[0], dict) or "id" not in data[0]:
+        served = self._served_models()  # also proves the server is reachable, at start-up
+        if not model and not served:
             raise BackendError(f"the server at {self.base_url} lists no models; pass --model NAME")
-        return str(data[0]["id"])
+        self.model_name = model or served[0]
+
+    def _served_models(self) -> list[str]:
+        data = self._request("GET", "/models").get("data") or []
+        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         import httpx
@@ -154,6 +155,8 @@ class OpenAIEngine(Engine):
                     if data == "[DONE]":
                         return
                     yield _parse_event(data, self.base_url)
+        except httpx.ConnectError as exc:
+            raise BackendError(f"cannot reach the model server at {self.base_url}: {exc}") from None
         except httpx.HTTPError as exc:
             raise BackendError(f"the model server at {self.base_url} failed: {exc}") from None
 

@@ -89,7 +89,7 @@ def apply_adapter(model, ref: ModelRef, device: str):
 
     try:
         model = PeftModel.from_pretrained(model, ref.adapter)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except Exception as exc:  # bad config, missing or mismatched weights
         raise ModelError(f"cannot load the LoRA adapter {ref.adapter}: {_first_line(exc)}") from None
     # On CPU merging removes the adapter's extra matmuls; 4-bit weights cannot be merged losslessly.
     return (model.merge_and_unload() if device == "cpu" else model).eval()
@@ -98,7 +98,9 @@ def apply_adapter(model, ref: ModelRef, device: str):
 def _from_pretrained(cls, ref: ModelRef, location: str, **kwargs):
     try:
         return cls.from_pretrained(location, **kwargs)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except BackendError:
+        raise
+    except Exception as exc:  # OSError, SafetensorError, ValueError...: one clear line instead
         if ref.kind == "hub":
             raise ModelError(f"cannot load {ref.location}: it is not in the local Hugging Face cache "
                              f"and the hub cannot be reached ({_first_line(exc)})") from None
