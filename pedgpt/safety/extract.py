@@ -113,7 +113,9 @@ _AGE_EN = [
                rf"(?![a-z])(?!\s*(?:ago|of|history|later|before))", re.I),
 ]
 _NEWBORN = re.compile(r"新生儿|newborn|neonate|neonatal", re.I)
-_ZH_SPECIAL_AGES = ((re.compile(r"满月|刚满月"), 1.0), (re.compile(r"百天|百日"), 100 / DAYS_PER_MONTH))
+_ZH_SPECIAL_AGES = ((re.compile(r"满月|刚满月"), 1.0), (re.compile(r"百天|百日"), 100 / DAYS_PER_MONTH),
+                    (re.compile(r"半岁"), 6.0), (re.compile(rf"{_KID}\s*(?:才|刚)?\s*半个月"), 0.5))
+_AGE_ZH_HALF_MONTHS = re.compile(rf"({NUM})\s*个半月(?!前|来|以来|了?[没不])")
 #: Symptom words: "咳嗽3个月了" is a duration, not the age.
 _ZH_DURATION_CONTEXT = re.compile(r"咳|嗽|烧|热|吐|泻|拉|痛|疼|喘|病|痒|疹|持续|反复|断断续续|流涕|鼻涕")
 
@@ -136,6 +138,9 @@ def _age_zh(text: str) -> float | None:
         if years is not None:
             months = cn_number(m.group(3)) if m.group(3) else 0.0
             return years * 12 + (6 if m.group(2) else 0) + (months or 0)
+    m = _AGE_ZH_HALF_MONTHS.search(text)
+    if m and cn_number(m.group(1)) is not None and not _duration_context(text, m.start()):
+        return cn_number(m.group(1)) + 0.5
     for patterns, unit in ((_AGE_ZH_MONTHS, "month"), (_AGE_ZH_WEEKS, "week"), (_AGE_ZH_DAYS, "day")):
         for pattern in patterns:
             for m in pattern.finditer(text):
@@ -280,14 +285,14 @@ def _temp_site(text: str) -> str | None:
 
 # ----------------------------------------------------------------------------- vitals
 
-_GAP = r"\s*(?:is|was|of|at|about|around|:|=|为|是|达|约|有|大约|高达|快到|\s)*\s*"
+_GAP = r"\s*(?:is|was|of|at|about|around|:|=|为|是|达|约|有|大约|高达|快到|\s)*\s*(?:>|大于|超过|高于|more than|over|above|greater than)?\s*(?:≥|>=)?\s*"
 _RR = [re.compile(rf"(?:呼吸(?:频率|次数|速率)?|\bRR\b|\bR\b|resp(?:iratory)?\.?\s*rate|breathing(?:\s*rate)?|"
                   rf"breaths?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|天|岁|个月|度|°|mg|ml|秒|s\b))", re.I),
        re.compile(r"(\d{2,3})\s*(?:breaths?|次)\s*(?:per|a|/|每)\s*(?:min(?:ute)?|分(?:钟)?)(?=.{0,3}(?:呼吸|breath))", re.I),
        re.compile(r"(\d{2,3})\s*breaths?\s*(?:per|a|/)\s*min", re.I),
        re.compile(r"(?:呼吸|喘|气)[^。;；\d]{0,12}?每分钟\s*(?:大概|大约|约|有|差不多|将近|快)?\s*(\d{2,3})\s*(?:多)?次"),
        re.compile(r"(?:breathing|breaths|respirations)[^.;\d]{0,30}?(\d{2,3})\s*(?:times|breaths)?\s*(?:a|per|/)\s*min", re.I)]
-_HR = [re.compile(rf"(?:心率|脉搏|心跳|\bHR\b|heart\s*rate|pulse(?:\s*rate)?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|度|°))", re.I)]
+_HR = [re.compile(rf"(?:心率|脉搏|心跳|心动过速|\bHR\b|heart\s*rate|pulse(?:\s*rate)?|tachycardi[ac]){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|度|°))", re.I)]
 _SPO2 = [re.compile(rf"(?:血氧(?:饱和度)?|指脉氧|SpO2|SpO₂|SaO2|\bsats?\b|saturations?|oxygen\s*(?:saturation|level)|"
                     rf"O2\s*sats?){_GAP}(\d{{2,3}})\s*%?", re.I),
          re.compile(r"(\d{2,3})\s*%\s*(?:on room air|in air|\bRA\b|on air)", re.I)]
@@ -295,10 +300,15 @@ _CRT = re.compile(r"(?:毛细血管再充盈(?:时间)?|再充盈时间|\bCRT\b|
                   r"(?:is|was|of|:|=|为|约|\s)*\s*(>|≥|>=|大于|超过|more than|over|greater than)?\s*(\d+(?:\.\d+)?)", re.I)
 
 
+_STRICTLY_ABOVE = re.compile(r">(?!=)|大于|超过|高于|more than|over|above|greater than", re.I)
+
+
 def _vital(text: str, patterns: list[re.Pattern], low: float, high: float) -> float | None:
     for pattern in patterns:
         for m in pattern.finditer(text):
             value = float(m.group(1))
+            if _STRICTLY_ABOVE.search(text[m.start():m.start(1)]):
+                value += 1  # "呼吸大于60次" / "RR over 60": strictly above the number
             if low <= value <= high:
                 return value
     return None
