@@ -104,3 +104,18 @@ def test_schema_accepts_well_formed_records():
     validate("eval", {"id": "kqa-00001", "task": "diag", "messages": [
         {"role": "user", "content": "q"}, {"role": "assistant", "content": "ask"},
         {"role": "user", "content": "more"}], "reference": "r", "disease": "d"})
+
+
+def test_example_config_lists_every_field_with_its_default():
+    import dataclasses
+
+    import yaml
+
+    from pedgpt.paths import asset
+
+    path = asset("data", "build.example.yaml")
+    listed = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fields = {f.name for f in dataclasses.fields(DataBuildConfig)} - {"extra"}
+    assert set(listed) == fields
+    example, default = DataBuildConfig.from_yaml(path), DataBuildConfig(out_dir="runs/data")
+    assert example.to_dict() == default.to_dict()

@@ -4,8 +4,8 @@ when allowed, a refusal with the calculator's reason when not (age or weight flo
 contraindications). Ages and weights come from `assets/data/red_flags.yaml` (`dose_cases`).
 
 Weaker DFPO answers: the dose of the heaviest case given to this child ("wrong dose for the
-age"), the bare numbers without checks and sources, and "yes, give it" where the calculator
-refuses.
+age"), a drug the contraindication table forbids at this age ("wrong drug"), the bare numbers
+without checks and sources, and "yes, give it" where the calculator refuses.
 """
 
 from __future__ import annotations
@@ -43,8 +43,21 @@ def dose_examples(tables: SafetyTables, phraser: Phraser, per_drug: int) -> list
             # "Wrong dose for the age": the heaviest case's dose, given to this child.
             older = max(cases, key=lambda c: c["weight_kg"])
             heavier = _calculate(drug["id"], older, indication["id"], language) if older is not case else None
-            out.append(_dose_example(phraser, style, drug, indication, case, result, heavier or {}))
+            example = _dose_example(phraser, style, drug, indication, case, result, heavier or {})
+            other = _forbidden_drug(tables, case, drug, phraser)
+            if other:
+                example.rejections.append(("wrong_drug", phraser.text(
+                    "unsafe", "other_drug", language, drug=drug[language], other=other[language])))
+            out.append(example)
     return out
+
+
+def _forbidden_drug(tables: SafetyTables, case: dict, drug: dict, phraser: Phraser) -> dict | None:
+    """A drug the safety table forbids at this child's age (for a "wrong drug" answer)."""
+    names = {drug["zh"], drug["en"]}
+    rules = [r for r in tables.contraindications
+             if r.forbids_at(case["age_months"]) and r.drug["zh"] not in names]
+    return phraser.rng.choice(rules).drug if rules else None
 
 
 def _calculate(drug_id: str, case: dict, indication: str, language: str) -> dict | None:

@@ -44,6 +44,11 @@ class Contraindication:
     source: str
     action: str = "forbid"
     """"forbid" → refuse; "caution" → advise against self-medication, ask a doctor first."""
+    by_age_only: bool = False
+    """The rule depends on age alone (no condition, no weight floor)."""
+
+    def forbids_at(self, months: float) -> bool:
+        return self.action == "forbid" and self.by_age_only and self.age_band[0] <= months < self.age_band[1]
 
 
 @dataclass

@@ -59,6 +59,7 @@ def normalise_rule(rule: Any, drugs: list[Any], by_id: dict[str, Any],
         age_band=_age_band(rule),
         source=str(get(rule, "source", "")),
         action=str(get(rule, "action", "forbid")),
+        by_age_only=not get(rule, "conditions_any") and get(rule, "weight_kg_below") is None,
     ) if drug is not None else _unmatched(rule, labels)
 
 
