@@ -10,7 +10,8 @@
 Model references (`resolve_model`): None / "default" / "base" → the embedded default; a `.gguf`
 file (or a folder holding exactly one); a transformers checkpoint folder (`config.json`); a folder
 with a `pedgpt_model.json` manifest `{"base": ..., "adapter": ..., "adapter_type": "lora" |
-"moe-lora"}` as written by `train`; a PEFT adapter folder (`adapter_config.json`); or a hub id
+"moe-lora"}` as written by `train`; a PEFT adapter folder (`adapter_config.json`) or MoE-LoRA adapter folder
+(`moe_lora_config.json`), whose base is read from its config; or a hub id
 (`org/name`, used from the local Hugging Face cache when offline).
 
 `backend="auto"`: GGUF without adapter → llamacpp; anything else → transformers (CUDA → 4-bit
@@ -31,6 +32,7 @@ from pedgpt.errors import BackendError, ModelError
 
 DEFAULT_NAMES = ("", "default", "base", "embedded")
 MANIFEST = "pedgpt_model.json"
+MOE_CONFIG = "moe_lora_config.json"  # written by train.moe_lora.save_moe_adapter
 ADAPTER_TYPES = ("lora", "moe-lora")
 DEVICES = ("auto", "cpu", "cuda")
 NF4 = "nf4 4-bit (bf16 compute, double quant)"
@@ -185,7 +187,10 @@ def _folder_ref(folder: Path, depth: int) -> ModelRef:
         return ModelRef("transformers", str(folder.resolve()), folder.resolve().name)
     if (folder / "adapter_config.json").is_file():
         base = _read_json(folder / "adapter_config.json").get("base_model_name_or_path")
-        return _with_adapter(folder, base, str(folder), "lora", depth)
+        return _with_adapter(folder, base, str(folder.resolve()), "lora", depth)
+    if (folder / MOE_CONFIG).is_file():
+        base = _read_json(folder / MOE_CONFIG).get("base_model")
+        return _with_adapter(folder, base, str(folder.resolve()), "moe-lora", depth)
     ggufs = sorted(folder.glob("*.gguf"))
     if len(ggufs) == 1:
         return _gguf_ref(ggufs[0])

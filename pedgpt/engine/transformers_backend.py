@@ -84,7 +84,12 @@ def apply_adapter(model, ref: ModelRef, device: str):
             from train.moe_lora import load_moe_adapter
         except ImportError as exc:
             raise ModelError(f"MoE-LoRA adapters need the train package ({exc})") from None
-        return load_moe_adapter(model, ref.adapter).eval()
+        try:
+            return load_moe_adapter(model, ref.adapter).eval()
+        except ModelError:
+            raise
+        except Exception as exc:  # unreadable weights, wrong shapes
+            raise ModelError(f"cannot load the MoE-LoRA adapter {ref.adapter}: {_first_line(exc)}") from None
     from peft import PeftModel
 
     try:

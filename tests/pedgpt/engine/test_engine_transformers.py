@@ -189,3 +189,33 @@ def test_uncached_hub_id_offline_is_a_model_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
         load_engine("pedgpt-test-org/no-such-model", backend="transformers", device="cpu")
+
+
+def test_moe_lora_adapter_via_manifest_and_folder(tiny_model_dir, tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from train.moe_lora import inject_moe_lora, load_moe_adapter, moe_modules, save_moe_adapter
+
+    torch.manual_seed(2)
+    model = inject_moe_lora(AutoModelForCausalLM.from_pretrained(tiny_model_dir), ["q_proj", "v_proj"],
+                            r=4, alpha=32, num_specific=2)
+    with torch.no_grad():
+        for module in moe_modules(model).values():
+            module.lora_B.normal_(0, 0.5)  # trained experts are non-zero
+    save_moe_adapter(model, tmp_path / "run" / "moe")
+    (tmp_path / "run" / "pedgpt_model.json").write_text(json.dumps(
+        {"base": str(tiny_model_dir), "adapter": "moe", "adapter_type": "moe-lora"}))
+
+    engine = load_engine(str(tmp_path / "run"))
+    assert engine.info()["adapter_type"] == "moe-lora"
+    answer = engine.generate(ASK, max_new_tokens=16)
+    assert answer != load_engine(str(tiny_model_dir)).generate(ASK, max_new_tokens=16)
+    reference = load_moe_adapter(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.bfloat16),
+                                 tmp_path / "run" / "moe")
+    ids = torch.tensor([engine.encode_prompt(ASK)])
+    out = reference.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=16,
+                             do_sample=False, eos_token_id=engine.eos_ids, pad_token_id=0)
+    assert answer == engine.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+    # The adapter folder alone (base from moe_lora_config.json) gives the same model.
+    assert load_engine(str(tmp_path / "run" / "moe")).generate(ASK, max_new_tokens=16) == answer
