@@ -167,8 +167,8 @@ def run_judge(config: JudgeConfig, engine: Engine | None = None) -> dict:
     for task in config.tasks:
         path = config.out / "verdicts" / f"{task}.jsonl"
         done = {r.get("id") for r in read_jsonl(path, tolerate_torn_tail=True)}
-        todo = [(a, b) for a, b in paired_records(config, task) if a["id"] not in done]
-        for a, b in tqdm(todo, desc=f"judging {task}", unit="pair", disable=None):
+        pending = [(a, b) for a, b in paired_records(config, task) if a["id"] not in done]
+        for a, b in tqdm(pending, desc=f"judging {task}", unit="pair", disable=None):
             conversation = a.get("messages") or [{"role": "user", "content": a.get("question", "")}]
             verdict = judge_pair(engine, conversation, a.get("prediction", ""),
                                  b.get("prediction", ""), a.get("language", "zh"),

@@ -113,10 +113,10 @@ def generate_task(engine: Engine, items: Sequence[EvalItem], path: Path,
     from tqdm import tqdm
 
     done = {record.get("id") for record in _load_repaired(path)}
-    todo = [item for item in items if item.id not in done]
-    for item in tqdm(todo, desc=desc or "generating", unit="answer", disable=None):
+    pending = [item for item in items if item.id not in done]
+    for item in tqdm(pending, desc=desc or "generating", unit="answer", disable=None):
         append_jsonl(path, answer_record(engine, item, settings))
-    return len(todo)
+    return len(pending)
 
 
 def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings) -> dict:
