@@ -41,18 +41,21 @@ BLEU_WEIGHTS = {
 SAMPLE_DECIMALS = 4
 
 _ROUGE_KEYS = ("rouge-1", "rouge-2", "rouge-l")
-_jieba = None
+_tokenizer = None
 
 
 def tokenize(text: str) -> list[str]:
-    """jieba segmentation as in the paper's code: `list(jieba.cut(text))`."""
-    global _jieba
-    if _jieba is None:
+    """jieba segmentation as in the paper's code: `list(jieba.cut(text))`.
+
+    A private `jieba.Tokenizer` with the default dictionary segments exactly like a pristine
+    `jieba.cut`, and stays so even if other code adds words to jieba's global dictionary."""
+    global _tokenizer
+    if _tokenizer is None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)  # silence "Building prefix dict ..." on stderr
-        _jieba = jieba
-    return list(_jieba.cut(text))
+        _tokenizer = jieba.Tokenizer()
+    return list(_tokenizer.cut(text))
 
 
 def bleu_scores(hyp: Sequence[str], ref: Sequence[str]) -> dict[str, float]:

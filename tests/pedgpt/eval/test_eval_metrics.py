@@ -208,3 +208,15 @@ def test_agrees_on_arbitrary_unicode(pred, ref):
     ours, theirs = sample_scores(pred, ref), ref_scores(pred, ref)
     for key in METRICS:
         assert ours[key] == pytest.approx(theirs[key], abs=0.01), key
+
+
+def test_segmentation_ignores_words_added_to_the_global_jieba_dictionary():
+    import jieba
+
+    before = tokenize("手足口病由肠道病毒引起")
+    assert before == list(jieba.cut("手足口病由肠道病毒引起"))
+    jieba.add_word("由肠道病毒")
+    try:
+        assert tokenize("手足口病由肠道病毒引起") == before
+    finally:
+        jieba.del_word("由肠道病毒")
