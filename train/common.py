@@ -180,7 +180,8 @@ def trainer_arguments(cfg: StageConfig, **overrides: Any) -> dict:
         activation_checkpointing=train.gradient_checkpointing,
         activation_checkpointing_kwargs={"use_reentrant": False} if train.gradient_checkpointing else None,
         deepspeed=train.deepspeed, logging_steps=train.logging_steps, save_steps=train.save_steps,
-        save_total_limit=train.save_total_limit, seed=train.seed, data_seed=train.seed,
+        save_total_limit=train.save_total_limit, per_device_eval_batch_size=train.per_device_train_batch_size,
+        eval_strategy="no", seed=train.seed, data_seed=train.seed,
         report_to=[r for r in train.report_to if r != "none"] or "none",
         save_strategy="steps", logging_strategy="steps", remove_unused_columns=False,
         dataloader_num_workers=0, disable_tqdm=False)
@@ -207,17 +208,32 @@ def last_checkpoint(cfg: StageConfig) -> str | None:
 
 
 def train_resumable(trainer, cfg: StageConfig) -> dict:
-    """`trainer.train()`, resuming from the newest checkpoint; returns the train metrics."""
+    """`trainer.train()`, resuming from the newest checkpoint; returns the train metrics.
+
+    The loss on a fixed probe (the first two batches of training examples, at most 8, eval mode) is measured
+    before and after: unlike single logged steps, which see different batches, the two values
+    are comparable, so `probe_loss_after < probe_loss_before` shows the stage learned.
+    """
     resume = last_checkpoint(cfg)
     if resume:
         log.info("resuming from %s", resume)
+    probe = _probe(trainer.train_dataset, min(8, 2 * cfg.training.per_device_train_batch_size))
+    before = trainer.evaluate(eval_dataset=probe, metric_key_prefix="probe")["probe_loss"]
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
     metrics = dict(result.metrics)
     metrics["wall_seconds"] = round(time.perf_counter() - started, 2)
+    metrics["probe_loss_before"] = round(float(before), 5)
+    metrics["probe_loss_after"] = round(float(trainer.evaluate(eval_dataset=probe, metric_key_prefix="probe")
+                                              ["probe_loss"]), 5)
     metrics["resumed_from"] = resume
     metrics["global_step"] = trainer.state.global_step
     return metrics
+
+
+def _probe(dataset, size: int):
+    count = min(size, len(dataset))
+    return dataset.select(range(count)) if hasattr(dataset, "select") else list(dataset)[:count]
 
 
 # ---- finishing a stage -----------------------------------------------------------------------------
@@ -266,6 +282,7 @@ def finish_stage(trainer, cfg: StageConfig, stage: str, metrics: dict, save_mode
     if trainer.processing_class is not None and trainer.is_world_process_zero():
         trainer.processing_class.save_pretrained(str(out))
     if not trainer.is_world_process_zero():
+        trainer.accelerator.wait_for_everyone()  # the next stage loads this folder: wait for rank 0
         return out
     points = loss_history(trainer.state.log_history)
     plot_loss(points, out / CURVE_NAME, f"PedGPT {stage.upper()} — training loss")
@@ -273,6 +290,7 @@ def finish_stage(trainer, cfg: StageConfig, stage: str, metrics: dict, save_mode
               "loss_curve": [[s, v] for s, v in points]}
     (out / METRICS_NAME).write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     write_model_card(out, stage, cfg, record)
+    trainer.accelerator.wait_for_everyone()
     return out
 
 
@@ -289,8 +307,8 @@ def write_model_card(directory: Path, stage: str, cfg: StageConfig, record: dict
     """README.md next to the checkpoint: stage, data, config and metrics."""
     import yaml
 
-    summary = {k: record[k] for k in ("first_loss", "last_loss", "train_runtime", "global_step",
-                                      "wall_seconds") if k in record}
+    summary = {k: record[k] for k in ("first_loss", "last_loss", "probe_loss_before", "probe_loss_after",
+                                      "train_runtime", "global_step", "wall_seconds") if k in record}
     data = Path(cfg.data)
     card = [
         "---", "library_name: transformers", f"base_model: {cfg.model}",

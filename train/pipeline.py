@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,21 @@ def prepare_base(cfg: PipelineConfig, out: Path) -> Path:
     return folder
 
 
+def on_main_rank(marker: Path, make, timeout_s: float = 6 * 3600) -> Path:
+    """Run `make()` on global rank 0 only; other ranks (torchrun/deepspeed, `output_dir` on a shared
+    filesystem) wait for its marker file and read the result from it."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        result = Path(make())
+        marker.write_text(json.dumps(str(result)), encoding="utf-8")
+        return result
+    deadline = time.monotonic() + timeout_s
+    while not marker.is_file():
+        if time.monotonic() > deadline:
+            raise InputError(f"rank {os.environ.get('RANK')}: gave up waiting for {marker}")
+        time.sleep(2)
+    return Path(json.loads(marker.read_text(encoding="utf-8")))
+
+
 def run_stage(stage: str, stage_cfg) -> Path:
     """Dispatch to the stage module's `run(config)`."""
     from importlib import import_module
@@ -74,21 +90,22 @@ def run(cfg: PipelineConfig) -> Path:
     """Run every configured stage; returns the folder to serve (OUT/final, or the last checkpoint)."""
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = prepare_data(cfg, out)
-    previous = prepare_base(cfg, out)
+    data = on_main_rank(out / ".data_ready", lambda: prepare_data(cfg, out))
+    previous = on_main_rank(out / ".base_ready", lambda: prepare_base(cfg, out))
     summary: dict = {"data": str(data), "base": str(previous), "stages": {}}
     for stage in cfg.stages:
         stage_cfg = getattr(cfg, stage)
         stage_cfg.model, stage_cfg.data = str(previous), str(data / DATA_FILES[stage])
         stage_cfg.output_dir = str(out / stage)
         started = time.perf_counter()
-        if common.stage_complete(stage_cfg.output_dir):
+        skipped = common.stage_complete(stage_cfg.output_dir)
+        if skipped:
             log.info("stage %s already complete in %s; skipping", stage, stage_cfg.output_dir)
             folder = Path(stage_cfg.output_dir)
         else:
             print(f"pedgpt train: stage {stage} → {stage_cfg.output_dir}", file=sys.stderr, flush=True)
             folder = run_stage(stage, stage_cfg)
-        summary["stages"][stage] = _stage_summary(folder, time.perf_counter() - started)
+        summary["stages"][stage] = {**_stage_summary(folder, time.perf_counter() - started), "skipped": skipped}
         if stage != "moe":  # the adapter stage does not produce a new base
             previous = folder
     final = _finish(cfg, out, previous)
@@ -99,7 +116,7 @@ def run(cfg: PipelineConfig) -> Path:
 
 def _stage_summary(folder: Path, seconds: float) -> dict:
     metrics = json.loads((folder / common.METRICS_NAME).read_text(encoding="utf-8"))
-    keys = ("first_loss", "last_loss", "global_step", "wall_seconds")
+    keys = ("first_loss", "last_loss", "probe_loss_before", "probe_loss_after", "global_step", "wall_seconds")
     return {"folder": str(folder), "seconds_this_run": round(seconds, 1), **{k: metrics.get(k) for k in keys}}
 
 

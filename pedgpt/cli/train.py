@@ -8,7 +8,9 @@ Under several GPUs or nodes, launch the same command through `torchrun`/`acceler
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 from pathlib import Path
 
 from pedgpt.cli.common import add_json_flag, emit_json
@@ -42,7 +44,9 @@ def handle(args: argparse.Namespace) -> int:
     if args.output_dir:
         cfg.output_dir = args.output_dir
     module = __import__(f"train.{args.stage}", fromlist=["run"])
-    folder = Path(module.run(cfg))
+    # Trainer logs print to stdout; with --json, stdout must carry exactly one object.
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        folder = Path(module.run(cfg))
     result = {"stage": args.stage, "output": str(folder.resolve())}
     metrics = folder / "metrics.json"
     if metrics.is_file():

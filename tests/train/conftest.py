@@ -32,7 +32,7 @@ def _tokenizer_corpus() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def tiny_tokenizer_dir(tmp_path_factory) -> Path:
+def train_tokenizer_dir(tmp_path_factory) -> Path:
     """A small byte-level BPE tokenizer with ChatML special tokens and template, saved to a folder."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -52,7 +52,7 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
+def train_model_dir(train_tokenizer_dir, tmp_path_factory) -> Path:
     """A randomly initialised 2-layer Qwen2 model + tokenizer in a folder."""
     from train.common import build_tiny_model, load_tokenizer
     from train.config import TinyModelConfig
@@ -60,7 +60,7 @@ def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-model")
     shape = TinyModelConfig(num_hidden_layers=2, hidden_size=32, intermediate_size=64,
                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512)
-    return build_tiny_model(shape, load_tokenizer(tiny_tokenizer_dir), folder, seed=0)
+    return build_tiny_model(shape, load_tokenizer(train_tokenizer_dir), folder, seed=0)
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

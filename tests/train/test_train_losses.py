@@ -78,7 +78,7 @@ def test_load_balancing_loss_uniform_is_one_and_collapse_is_larger():
     assert load_balancing_loss(collapsed, mask).item() == pytest.approx(2.7)
 
 
-def test_dfpo_agrees_with_trl_on_the_same_batch(tiny_model_dir, corpus_dir, tmp_path):
+def test_dfpo_agrees_with_trl_on_the_same_batch(train_model_dir, corpus_dir, tmp_path):
     """TRL's ["sigmoid", "sft"] loss with weights [1, μ] is our dfpo_loss, number for number."""
     from train.common import load_causal_lm
     from train.config import DFPOConfig, TrainingConfig
@@ -86,12 +86,12 @@ def test_dfpo_agrees_with_trl_on_the_same_batch(tiny_model_dir, corpus_dir, tmp_
 
     beta, mu = 0.3, 0.7
     ref_dir = tmp_path / "ref"
-    ref = load_causal_lm(tiny_model_dir)
+    ref = load_causal_lm(train_model_dir)
     with torch.no_grad():
         for param in ref.parameters():
             param.add_(0.05 * torch.randn_like(param))
     ref.save_pretrained(str(ref_dir))
-    cfg = DFPOConfig(model=str(tiny_model_dir), ref_model=str(ref_dir), data=str(corpus_dir / "dfpo.jsonl"),
+    cfg = DFPOConfig(model=str(train_model_dir), ref_model=str(ref_dir), data=str(corpus_dir / "dfpo.jsonl"),
                      output_dir=str(tmp_path / "out"), beta=beta, mu=mu, max_length=128,
                      training=TrainingConfig(per_device_train_batch_size=3, max_steps=1))
     trainer = build_trainer(cfg)

@@ -20,7 +20,8 @@ def _training(steps: int, lr: float = 5e-3, batch: int = 4) -> TrainingConfig:
 def _check_stage_folder(folder: Path, stage: str) -> dict:
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["stage"] == stage and metrics["complete"] is True and stage_complete(folder)
-    assert metrics["last_loss"] < metrics["first_loss"], metrics["loss_curve"]
+    assert metrics["probe_loss_after"] < metrics["probe_loss_before"], metrics
+    assert len(metrics["loss_curve"]) == metrics["logged_steps"] >= 2
     assert (folder / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     card = (folder / "README.md").read_text()
     assert f"tags: [pedgpt, pediatrics, {stage}]" in card and "## Config" in card and "first_loss" in card
@@ -28,32 +29,32 @@ def _check_stage_folder(folder: Path, stage: str) -> dict:
     return metrics
 
 
-def test_cpt_packs_and_trains(tiny_model_dir, corpus_dir, tmp_path):
+def test_cpt_packs_and_trains(train_model_dir, corpus_dir, tmp_path):
     from train import cpt
 
-    cfg = CPTConfig(model=str(tiny_model_dir), data=str(corpus_dir / "cpt.jsonl"), output_dir=str(tmp_path / "cpt"),
-                    max_length=32, training=_training(12))
+    cfg = CPTConfig(model=str(train_model_dir), data=str(corpus_dir / "cpt.jsonl"), output_dir=str(tmp_path / "cpt"),
+                    max_length=32, training=_training(8))
     folder = cpt.run(cfg)
     metrics = _check_stage_folder(folder, "cpt")
     assert metrics["blocks"] >= 4 and (folder / "model.safetensors").is_file()
-    before, after = load_causal_lm(tiny_model_dir), load_causal_lm(folder)
+    before, after = load_causal_lm(train_model_dir), load_causal_lm(folder)
     assert not torch.equal(before.model.layers[0].mlp.up_proj.weight, after.model.layers[0].mlp.up_proj.weight)
 
 
-def test_pack_texts_makes_full_blocks_with_eos(tiny_tokenizer_dir):
+def test_pack_texts_makes_full_blocks_with_eos(train_tokenizer_dir):
     from train.cpt import pack_texts
 
-    tokenizer = load_tokenizer(tiny_tokenizer_dir)
+    tokenizer = load_tokenizer(train_tokenizer_dir)
     blocks = pack_texts(["孩子发烧", "小儿腹泻要注意什么？"] * 5, tokenizer, block_size=8)
     assert blocks and all(len(b["input_ids"]) == 8 and b["labels"] == b["input_ids"] for b in blocks)
     assert tokenizer.eos_token_id in sum((b["input_ids"] for b in blocks), [])
 
 
-def test_sft_labels_only_assistant_turns(tiny_tokenizer_dir):
+def test_sft_labels_only_assistant_turns(train_tokenizer_dir):
     from train.common import chat_template_for
     from train.sft import encode_conversation
 
-    tokenizer = load_tokenizer(tiny_tokenizer_dir)
+    tokenizer = load_tokenizer(train_tokenizer_dir)
     template = chat_template_for(tokenizer)
     messages = [{"role": "user", "content": "孩子发烧怎么办？"}, {"role": "assistant", "content": "先物理降温。"},
                 {"role": "user", "content": "要吃药吗？"}, {"role": "assistant", "content": "遵医嘱。"}]
@@ -69,21 +70,21 @@ def test_sft_labels_only_assistant_turns(tiny_tokenizer_dir):
     assert all(l == -100 for l in example["labels"][: len(prompt_ids)])
 
 
-def test_sft_trains(tiny_model_dir, corpus_dir, tmp_path):
+def test_sft_trains(train_model_dir, corpus_dir, tmp_path):
     from train import sft
 
-    cfg = SFTConfig(model=str(tiny_model_dir), data=str(corpus_dir / "sft.jsonl"), output_dir=str(tmp_path / "sft"),
-                    max_length=96, training=_training(10))
+    cfg = SFTConfig(model=str(train_model_dir), data=str(corpus_dir / "sft.jsonl"), output_dir=str(tmp_path / "sft"),
+                    max_length=96, training=_training(6))
     _check_stage_folder(sft.run(cfg), "sft")
 
 
-def test_sft_resumes_from_last_checkpoint(tiny_model_dir, corpus_dir, tmp_path):
+def test_sft_resumes_from_last_checkpoint(train_model_dir, corpus_dir, tmp_path):
     from train import sft
 
     out = tmp_path / "sft"
     training = _training(4)
     training.save_steps = 2
-    cfg = SFTConfig(model=str(tiny_model_dir), data=str(corpus_dir / "sft.jsonl"), output_dir=str(out),
+    cfg = SFTConfig(model=str(train_model_dir), data=str(corpus_dir / "sft.jsonl"), output_dir=str(out),
                     max_length=96, training=training)
     sft.run(cfg)
     cfg.training.max_steps = 6
@@ -92,24 +93,24 @@ def test_sft_resumes_from_last_checkpoint(tiny_model_dir, corpus_dir, tmp_path):
     assert metrics["resumed_from"].endswith("checkpoint-4") and metrics["global_step"] == 6
 
 
-def test_dfpo_trains_full_and_lora(tiny_model_dir, corpus_dir, tmp_path):
+def test_dfpo_trains_full_and_lora(train_model_dir, corpus_dir, tmp_path):
     from train import dfpo
 
     for name, lora in (("full", None), ("lora", LoraSettings(r=4, alpha=8))):
-        cfg = DFPOConfig(model=str(tiny_model_dir), data=str(corpus_dir / "dfpo.jsonl"),
+        cfg = DFPOConfig(model=str(train_model_dir), data=str(corpus_dir / "dfpo.jsonl"),
                          output_dir=str(tmp_path / name), max_length=96, beta=0.1, mu=1.0, lora=lora,
-                         training=_training(8, lr=5e-3 if lora is None else 2e-2, batch=3))
+                         training=_training(4, lr=5e-3 if lora is None else 2e-2, batch=3))
         folder = dfpo.run(cfg)
         metrics = _check_stage_folder(folder, "dfpo")
         assert metrics["mu"] == 1.0 and (folder / "model.safetensors").is_file()
         assert not (folder / "adapter_config.json").exists()  # LoRA is merged into plain weights
 
 
-def test_dfpo_pairs_use_the_serving_prompt(tiny_tokenizer_dir):
+def test_dfpo_pairs_use_the_serving_prompt(train_tokenizer_dir):
     from train.common import chat_template_for
     from train.dfpo import render_pair
 
-    template = chat_template_for(load_tokenizer(tiny_tokenizer_dir))
+    template = chat_template_for(load_tokenizer(train_tokenizer_dir))
     record = {"prompt": [{"role": "user", "content": "发烧？"}], "chosen": [{"role": "assistant", "content": "好"}],
               "rejected": [{"role": "assistant", "content": "坏"}]}
     pair = render_pair(record, template)
@@ -117,13 +118,13 @@ def test_dfpo_pairs_use_the_serving_prompt(tiny_tokenizer_dir):
     assert pair["chosen"] == "好<|im_end|>" and pair["rejected"] == "坏<|im_end|>"
 
 
-def test_moe_trains_adapter_only_and_writes_manifest(tiny_model_dir, corpus_dir, tmp_path):
+def test_moe_trains_adapter_only_and_writes_manifest(train_model_dir, corpus_dir, tmp_path):
     from train import moe
     from train.moe_lora import load_moe_adapter, moe_modules
 
-    cfg = MoEConfig(model=str(tiny_model_dir), data=str(corpus_dir / "moe.jsonl"), output_dir=str(tmp_path / "moe"),
+    cfg = MoEConfig(model=str(train_model_dir), data=str(corpus_dir / "moe.jsonl"), output_dir=str(tmp_path / "moe"),
                     max_length=96, r=4, alpha=8, num_specific=3, aux_loss_weight=0.01,
-                    training=_training(10, lr=2e-2))
+                    training=_training(6, lr=2e-2))
     folder = moe.run(cfg)
     metrics = _check_stage_folder(folder, "moe")
     assert not (folder / "model.safetensors").exists()  # only the adapter is saved
@@ -132,18 +133,18 @@ def test_moe_trains_adapter_only_and_writes_manifest(tiny_model_dir, corpus_dir,
     assert set(stats) == {"kqa", "diag", "treat"}
     assert all(abs(sum(v["mean_gates"]) - 1) < 1e-3 for v in stats.values())
     manifest = json.loads((folder / "pedgpt_model.json").read_text())
-    assert manifest["adapter_type"] == "moe-lora" and Path(manifest["base"]) == Path(tiny_model_dir).resolve()
-    model = load_moe_adapter(load_causal_lm(tiny_model_dir), folder)
+    assert manifest["adapter_type"] == "moe-lora" and Path(manifest["base"]) == Path(train_model_dir).resolve()
+    model = load_moe_adapter(load_causal_lm(train_model_dir), folder)
     layers = moe_modules(model)
     assert layers and any(m.lora_B.abs().sum() > 0 for m in layers.values())
 
 
-def test_moe_qlora_needs_cuda(tiny_model_dir, corpus_dir, tmp_path, monkeypatch):
+def test_moe_qlora_needs_cuda(train_model_dir, corpus_dir, tmp_path, monkeypatch):
     from pedgpt.errors import BackendError
     from train import moe
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    cfg = MoEConfig(model=str(tiny_model_dir), data=str(corpus_dir / "moe.jsonl"),
+    cfg = MoEConfig(model=str(train_model_dir), data=str(corpus_dir / "moe.jsonl"),
                     output_dir=str(tmp_path / "q"), qlora=True)
     with pytest.raises(BackendError, match="CUDA"):
         moe.build_model(cfg)
