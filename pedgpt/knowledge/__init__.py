@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTION", "Candidate", "Entity", "Fact", "KnowledgeIndex", "LinkedEntity", "differential",
-    "fact_id", "format_facts_for_prompt", "link_entities", "load_index", "retrieve",
+    "fact_id", "format_facts_for_prompt", "link_entities", "load_index", "retrieve", "warm_up",
 ]
 
 # Heavy parts (sqlite build, jieba) load on first use so `import pedgpt.knowledge` stays instant.
@@ -39,6 +39,7 @@ _LAZY = {
     "load_index": "pedgpt.knowledge.index",
     "KnowledgeIndex": "pedgpt.knowledge.index",
     "link_entities": "pedgpt.knowledge.linking",
+    "warm_up": "pedgpt.knowledge.linking",
     "retrieve": "pedgpt.knowledge.retrieval",
     "format_facts_for_prompt": "pedgpt.knowledge.retrieval",
     "differential": "pedgpt.knowledge.ddx",

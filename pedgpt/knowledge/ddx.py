@@ -38,13 +38,13 @@ from pedgpt.knowledge.classify import stem
 from pedgpt.knowledge.model import Candidate
 
 #: Relative weight of "focus" (share of the disease's own findings present) against coverage.
-FOCUS_WEIGHT = 0.35
+FOCUS_WEIGHT = 0.8
 #: Exponent on focus (<1 flattens the penalty on diseases with long symptom lists).
 FOCUS_POWER = 0.5
 #: Weight of findings that name the disease (腹泻 for 小儿腹泻, 惊厥 for 热性惊厥).
 NAME_WEIGHT = 0.3
 #: Weight of the commonness prior (how often the graph mentions the disease or its stem).
-PRIOR_WEIGHT = 0.15
+PRIOR_WEIGHT = 0.1
 #: Multiplier for diseases whose age band (≤ 6 years wide) contains the patient's age.
 AGE_BOOST = 1.08
 #: Age factor below which a disease is dropped from the list.
@@ -115,6 +115,10 @@ class DifferentialModel:
         for disease in self.diseases.values():
             disease.mass = sum(self.idf.get(t, 0.0) * w for t, (w, _) in disease.forms.items())
             disease.common = math.log1p(disease.refs) / top
+
+    def idf_for_df(self, df: int) -> float:
+        """The idf a term listed by `df` diseases gets."""
+        return math.log(1.0 + len(self.diseases) / df)
 
     def finding(self, text: str) -> Finding:
         forms = symptoms.expand(symptoms.canonical(text), self.vocabulary, self.heads)
@@ -286,7 +290,7 @@ def _candidate(index, model: DifferentialModel, value: float, disease: _Disease,
 def _unmatched(model: DifferentialModel, disease: _Disease, hit: set[str]) -> list[str]:
     """The disease's own clean findings not given, most specific first (to ask about next)."""
     known = symptoms.known_terms()
-    rare = math.log(1.0 + len(model.diseases) / UNMATCHED_MIN_DF)  # idf of terms too rare to trust
+    rare = model.idf_for_df(UNMATCHED_MIN_DF)  # idf of terms too rare to trust
     own = [t for t, (w, _) in disease.forms.items() if w >= 1.0 and t not in hit and t in model.idf
            and (t in known or (model.idf[t] <= rare and t not in model.disease_names))]
     own.sort(key=lambda t: (-model.idf[t], t))

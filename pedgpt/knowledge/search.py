@@ -47,13 +47,14 @@ def search(text: str, facts_per_entity: int = 40, max_entities: int = 5, index=N
     index = index or load_index()
     names = matching_entities(index, text, max_entities)
     if not names:
+        near = index.suggest(text, limit=5)
+        message = (f"no match for {text!r} in the knowledge base; closest entries: "
+                   + ("、".join(near) if near else "none"))
         symptoms = [item.name for item in link_entities(text, index) if item.kind == "symptom"]
         if symptoms:
-            raise InputError(f"no entity matches {text!r}: {'、'.join(symptoms)} is a symptom, not an entry — "
-                             f"try: pedgpt kb differential --symptoms {','.join(symptoms)}")
-        near = index.suggest(text, limit=5)
-        raise InputError(f"no match for {text!r} in the knowledge base; closest entries: "
-                         + ("、".join(near) if near else "none"))
+            message += (f" ({'、'.join(symptoms)} is a symptom, not an entry: try "
+                        f"pedgpt kb differential --symptoms {','.join(symptoms)})")
+        raise InputError(message)
     entities = []
     for name in names:
         entity = index.entity(name)
