@@ -12,12 +12,19 @@ import json
 from pedgpt.cli.common import add_json_flag, emit_json, number
 
 
+BUILD_HELP = """Build the PedCorpus-style corpus from the CMeKG knowledge index and the safety tables.
+
+Writes into --out: cpt.jsonl, sft.jsonl, dfpo.jsonl, moe.jsonl, eval/{kqa,diag,treat,safety}.jsonl
+(held out by disease), stats.json, stats.md, lengths.png and manifest.json. The same seed gives
+byte-identical files. Exit code 1 if the leakage check fails."""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("data", help="build training / evaluation data",
                                    description="PedCorpus-style data for the training recipe.")
     sub = parser.add_subparsers(dest="data_command", metavar="ACTION")
     build = sub.add_parser("build", help="build cpt/sft/dfpo/moe JSONL + held-out eval splits",
-                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                           description=BUILD_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("--out", help="output folder (or `out_dir` in --config)")
     build.add_argument("--seed", type=number(int, "--seed"), help="random seed (default 0)")
     build.add_argument("--limit", type=number(int, "--limit"),

@@ -32,6 +32,9 @@ class DataBuildConfig:
     passages in `cpt.jsonl` (the hybrid instruction pre-training mix; not published, 1:1 default)."""
     eval_fraction: float = 0.1
     """Share of the eligible pediatric diseases held out for evaluation (split by disease)."""
+    eval_min_treat: int = 40
+    """Hold out at least this many diseases with treatment facts (TreRecom evaluation size),
+    never more than half of those eligible."""
     eval_min_facts: int = 4
     """A disease can be held out only if it has at least this many usable facts."""
     phrasings_per_question: int = 2
@@ -71,6 +74,7 @@ class DataBuildConfig:
         for name in ("en_share", "clinician_share", "multi_turn_share", "moe_share"):
             setattr(self, name, _float(name, getattr(self, name), 0.0, 1.0))
         self.eval_min_facts = _int("eval_min_facts", self.eval_min_facts, low=1)
+        self.eval_min_treat = _int("eval_min_treat", self.eval_min_treat, low=0)
         self.phrasings_per_question = _int("phrasings_per_question", self.phrasings_per_question, low=1)
         self.dfpo_per_task = _int("dfpo_per_task", self.dfpo_per_task, low=0)
         self.self_cognition_questions = _int("self_cognition_questions", self.self_cognition_questions, low=1)

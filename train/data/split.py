@@ -31,9 +31,11 @@ class Split:
 
 
 def split_subjects(subjects: list[Subject], fraction: float, min_facts: int, seed: int,
-                   extra_texts: Iterable[str] = ()) -> Split:
+                   extra_texts: Iterable[str] = (), min_treat: int = 0) -> Split:
     """Seeded disease-level split; drugs always stay in training. `extra_texts`: other text that
-    goes into training (safety tables, authored instructions), which held-out names must avoid."""
+    goes into training (safety tables, authored instructions), which held-out names must avoid.
+    `min_treat`: hold out at least this many diseases with treatment facts (when `fraction` > 0),
+    so the TreRecom evaluation is not too small."""
     haystack = _Haystack(subjects, extra_texts)
     terms: dict[str, list[str]] = {}
     for subject in subjects:
@@ -46,14 +48,21 @@ def split_subjects(subjects: list[Subject], fraction: float, min_facts: int, see
             continue
         terms[subject.name] = [f for f in forms if not haystack.mentioned_elsewhere(f, subject.name)]
     eligible = [s for s in subjects if s.name in terms]
-    count = round(fraction * len(eligible))
-    chosen = set(rng_for(seed, "split").sample(sorted(s.name for s in eligible), count))
+    rng = rng_for(seed, "split")
+    chosen = set(rng.sample(sorted(s.name for s in eligible), round(fraction * len(eligible))))
+    treatable = sorted(s.name for s in eligible if _treatable(s) and s.name not in chosen)
+    missing = min_treat - sum(1 for s in eligible if s.name in chosen and _treatable(s)) if fraction else 0
+    chosen.update(rng.sample(treatable, max(0, min(missing, len(treatable) // 2))))
     return Split(
         train=[s for s in subjects if s.name not in chosen],
         held_out=[s for s in subjects if s.name in chosen],
         eligible=len(eligible),
         terms={name: forms for name, forms in terms.items() if name in chosen},
     )
+
+
+def _treatable(subject: Subject) -> bool:
+    return bool(subject.values("治疗") or subject.values("相关药物"))
 
 
 class _Haystack:
