@@ -115,6 +115,9 @@ _AGE_EN = [
 _NEWBORN = re.compile(r"新生儿|newborn|neonate|neonatal", re.I)
 _ZH_SPECIAL_AGES = ((re.compile(r"满月|刚满月"), 1.0), (re.compile(r"百天|百日"), 100 / DAYS_PER_MONTH),
                     (re.compile(r"半岁"), 6.0), (re.compile(rf"{_KID}\s*(?:才|刚)?\s*半个月"), 0.5))
+#: "没满3个月" / "不到2岁" / "under 3 months": just below the bound (the bound minus half a unit).
+_AGE_UNDER = re.compile(rf"(?:没满|未满|不满|不到|不足|还没到|小于|under|less than|younger than|not yet)\s*({NUM})\s*"
+                        r"(个月|月|岁|周|天|months?|years?|weeks?|days?)(?:\s*old)?", re.I)
 _AGE_ZH_HALF_MONTHS = re.compile(rf"({NUM})\s*个半月(?!前|来|以来|了?[没不])")
 #: Symptom words: "咳嗽3个月了" is a duration, not the age.
 _ZH_DURATION_CONTEXT = re.compile(r"咳|嗽|烧|热|吐|泻|拉|痛|疼|喘|病|痒|疹|持续|反复|断断续续|流涕|鼻涕")
@@ -131,7 +134,22 @@ def extract_age(text: str) -> tuple[float | None, bool]:
     return None, False
 
 
+def _age_under(text: str) -> float | None:
+    m = _AGE_UNDER.search(text)
+    value = cn_number(m.group(1)) if m else None
+    if value is None:
+        return None
+    unit = m.group(2).lower()
+    months = {"岁": 12.0, "周": 7 / DAYS_PER_MONTH, "天": 1 / DAYS_PER_MONTH}.get(unit[0], None)
+    if months is None:
+        months = _UNIT_MONTHS[_en_unit(unit, default="month")] if unit[0].isascii() else 1.0
+    return max(0.0, (value - 0.5) * months)
+
+
 def _age_zh(text: str) -> float | None:
+    under = _age_under(text)
+    if under is not None:
+        return under
     m = _AGE_ZH_YEARS.search(text)
     if m:
         years = cn_number(m.group(1))

@@ -12,6 +12,14 @@ import re
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x2212: 0x2D, 0x2013: 0x2D, 0x2014: 0x2D, 0xFF5E: 0x7E})
 
+#: Traditional → simplified for characters common in paediatric complaints (one for one, so the
+#: length is kept); enough for 發燒/抽搐/頸部僵硬 style text without a full converter.
+_TRAD = dict(zip(
+    "發燒歲個熱頸嘔瀉驚體溫嗎沒無醫藥軟聽嚴脫蒼週歷氣喚僅燙紅點脹腫瘡癢顏臉膚喫餵睏紺囪癲癇痙攣驟兩與還們這現剛過後幾會問頭淚乾濕囉壓嚨嗆診斷從來時開媽寶兒嬰見陣話認識應雙側動癱變麼說讓給總鐘續約頻煩涼脈將為種減於齡週腦膜傷塊內節膝盤據經歷吸歲嗽",
+    "发烧岁个热颈呕泻惊体温吗没无医药软听严脱苍周历气唤仅烫红点胀肿疮痒颜脸肤吃喂困绀囟癫痫痉挛骤两与还们这现刚过后几会问头泪干湿啰压咙呛诊断从来时开妈宝儿婴见阵话认识应双侧动瘫变么说让给总钟续约频烦凉脉将为种减于龄周脑膜伤块内节膝盘据经历吸岁嗽"))
+assert all(len(k) == len(v) == 1 for k, v in _TRAD.items())
+_FULLWIDTH.update({ord(k): ord(v) for k, v in _TRAD.items() if k != v})
+
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 _EN_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -27,7 +35,8 @@ NUM = (r"(?:\d+(?:\.\d+)?|[零〇一二两俩三四五六七八九十百半]+|"
 
 
 def normalize(text: str) -> str:
-    """Full-width ASCII → half-width, same length as the input (so spans stay valid)."""
+    """Full-width ASCII → half-width and common traditional → simplified characters, same length as
+    the input (so spans stay valid)."""
     return text.translate(_FULLWIDTH)
 
 
