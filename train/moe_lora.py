@@ -16,6 +16,9 @@ it lazily to load `base model + adapter folder`:
 
     model = AutoModelForCausalLM.from_pretrained(base)
     load_moe_adapter(model, "path/to/adapter")        # the folder save_moe_adapter wrote
+
+`python -m train.moe_lora` checks the layer's promised properties on a random layer and prints
+one PASS/FAIL line each (exit code 1 on any failure).
 """
 
 from __future__ import annotations
@@ -79,8 +82,9 @@ class MoELoRALinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         result = self.base(x)
-        h = self.dropout(x.to(self.lora_A.dtype))
-        gates = self.gates(h)  # [..., T]
+        x = x.to(self.lora_A.dtype)
+        gates = self.gates(x)  # [..., T]; the router sees the input before adapter dropout
+        h = self.dropout(x)
         first = 1 if self.universal_merged else 0
         ones = gates.new_ones(gates.shape[:-1] + (1,))
         weights = gates if first else torch.cat([ones, gates], dim=-1)  # [..., E']
@@ -264,3 +268,45 @@ def _fail(message: str) -> None:
     from pedgpt.errors import ModelError  # lazy: keep this module's import surface torch-only
 
     raise ModelError(message)
+
+
+# ---- self-check: `python -m train.moe_lora` ---------------------------------------------------------
+
+def self_check(seed: int = 0) -> dict[str, bool]:
+    """The layer's properties on a random 16→12 layer (r=4, 3 specific experts)."""
+    import tempfile
+
+    torch.manual_seed(seed)
+    layer, x = MoELoRALinear(nn.Linear(16, 12), r=4, alpha=8, num_specific=3), torch.randn(2, 5, 16)
+    checks = {"equals base layer at init": torch.allclose(layer(x), layer.base(x))}
+    checks["router weights sum to 1"] = torch.allclose(layer.gates(x).sum(-1), torch.ones(2, 5), atol=1e-6)
+    with torch.no_grad():
+        layer.lora_B[0].normal_()
+    layer.eval()
+    before = layer(x)
+    checks["eval mode is deterministic"] = torch.equal(before, layer(x))
+    with tempfile.TemporaryDirectory() as folder:
+        holder = inject_moe_lora(nn.Sequential(nn.Linear(16, 12)), ["0"], r=4, alpha=8, num_specific=3)
+        holder[0].load_state_dict(layer.state_dict())
+        save_moe_adapter(holder, folder)
+        torch.manual_seed(seed + 1)
+        fresh = nn.Sequential(nn.Linear(16, 12))
+        fresh[0].load_state_dict(layer.base.state_dict())
+        checks["save → load gives identical outputs"] = torch.equal(load_moe_adapter(fresh, folder)(x), before)
+    layer.merge_universal()
+    checks["merged universal expert matches (specific B = 0)"] = torch.allclose(layer(x), before, atol=1e-5)
+    layer = MoELoRALinear(nn.Linear(16, 12), r=4, alpha=8, num_specific=3).train()
+    with torch.no_grad():
+        layer.lora_B.normal_()
+    layer(x).pow(2).sum().backward()
+    reached = all(p.grad is not None and p.grad.abs().sum() > 0
+                  for p in (layer.lora_A, layer.lora_B, layer.router.weight, layer.noise.weight))
+    checks["gradients reach experts + router, not the base"] = reached and layer.base.weight.grad is None
+    return checks
+
+
+if __name__ == "__main__":
+    results = self_check()
+    for name, ok in results.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    raise SystemExit(0 if all(results.values()) else 1)

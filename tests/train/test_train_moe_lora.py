@@ -176,3 +176,10 @@ def test_merge_universal_on_model_then_save_marks_it(tmp_path):
     merge_universal(net)
     save_moe_adapter(net, tmp_path)
     assert json.loads((tmp_path / CONFIG_NAME).read_text())["universal_merged"] is True
+
+
+def test_command_line_self_check_passes():
+    from train.moe_lora import self_check
+
+    results = self_check(seed=3)
+    assert len(results) == 6 and all(results.values()), results
