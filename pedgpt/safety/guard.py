@@ -15,7 +15,7 @@ urgent and above), the findings, and a banner (non-dismissable at emergency in p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pedgpt.errors import InputError
 from pedgpt.safety import contra, tables
@@ -169,10 +169,7 @@ def _check_dose(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: S
     if env.basis in ("per_stool", "ml_per_kg"):
         return _check_ors(dose, env, ctx)
     if dose.unit == "ml" and not dose.strength_mg_per_ml:
-        name = tables.drug(dose.drug_id).label(ctx.language)
-        return [Finding("unclear_concentration", "medium", dose.drug_id,
-                        message(ctx.language, "unclear_concentration", drug=name), env.source,
-                        span=(dose.start, dose.end), stated=dose.text)]
+        return _unclear_ml(dose, env, parsed, ctx)
     per_dose = _per_dose_mg(dose, parsed, ctx)
     if per_dose is None:
         return []
@@ -180,6 +177,22 @@ def _check_dose(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: S
     out = _compare(dose, env, lo, hi, per_kg, ctx)
     out += _check_daily(dose, env, parsed, ctx, hi, per_kg)
     return out
+
+
+def _unclear_ml(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
+    """A mL dose without a stated strength: an overdose even at the weakest common strength is an
+    overdose; otherwise the concentration is unclear (drops and suspensions differ)."""
+    drug = tables.drug(dose.drug_id)
+    weakest = min((v.v for v in drug.liquid_strengths_mg_per_ml), default=None)
+    if weakest is not None:
+        as_mg = replace(dose, strength_mg_per_ml=weakest)
+        found = [f for f in _check_dose(as_mg, env, parsed, ctx) if f.kind in ("overdose", "toxic_dose")]
+        if found:
+            return found
+    name = drug.label(ctx.language)
+    return [Finding("unclear_concentration", "medium", dose.drug_id,
+                    message(ctx.language, "unclear_concentration", drug=name), env.source,
+                    span=(dose.start, dose.end), stated=dose.text)]
 
 
 def _per_dose_mg(dose: DoseStatement, parsed: ParsedAnswer, ctx: SafetyContext):

@@ -153,6 +153,8 @@ class Drug(_Strict):
     regimens: list[Regimen] = Field(default_factory=list)
     dosing_weight_cap: list[Value] = Field(default_factory=list)
     toxicity: Toxicity | None = None
+    liquid_strengths_mg_per_ml: list[Value] = Field(default_factory=list)
+    """Common oral-liquid strengths: a mL dose that overdoses even at the weakest is an overdose."""
     warnings: list[Warning_] = Field(default_factory=list)
     indication_blocks: list[IndicationBlock] = Field(default_factory=list)
 

@@ -237,3 +237,15 @@ def test_safety_guard_dose_lines_follow_their_drug():
     ctx = SafetyContext(age_months=24, weight_kg=12)
     answer = "推荐用药：\n1. 布洛芬混悬液\n剂量：每次20mg/kg\n间隔：6-8小时"
     assert "overdose" in kinds(answer, ctx)
+
+
+def test_safety_guard_ml_overdose_even_at_weakest_strength():
+    ctx = SafetyContext(age_months=12, weight_kg=10)
+    assert "overdose" in kinds("对乙酰氨基酚混悬液每次15ml。", ctx)
+    assert "unclear_concentration" in kinds("对乙酰氨基酚每次5ml。", ctx)
+
+
+def test_safety_guard_us_label_five_doses_accepted_but_six_flagged():
+    ctx = SafetyContext(age_months=36, weight_kg=14, language="en")
+    assert "too_frequent" not in kinds("Acetaminophen 10 mg/kg every 4 hours, up to 5 doses a day.", ctx)
+    assert "too_frequent" in kinds("Acetaminophen 10 mg/kg, 6 times a day.", ctx)
