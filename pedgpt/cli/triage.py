@@ -20,18 +20,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temp-c", type=number(float, "--temp-c"), help="temperature in °C (overrides the text)")
     p.add_argument("--weight-kg", type=number(float, "--weight-kg"), help="weight in kg (checked for plausibility)")
     p.add_argument("--language", choices=("zh", "en"), help="language of the advice (default: the text's)")
+    p.add_argument("--mode", choices=("clinician", "parent"),
+                   help="parent hides unverified [R] thresholds (default: PEDGPT_MODE or clinician)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from pedgpt.errors import InputError
     from pedgpt.safety import assess
 
     if args.weight_kg is not None and not 0 < args.weight_kg <= 150:
         raise InputError(f"--weight-kg must be more than 0 and at most 150, got {args.weight_kg:g}")
+    mode = args.mode or os.environ.get("PEDGPT_MODE") or "clinician"
     result = assess(args.text, age_months=args.age_months, temp_c=args.temp_c, language=args.language,
-                    weight_kg=args.weight_kg)
+                    weight_kg=args.weight_kg, mode=mode)
     if args.json:
         emit_json(result.to_dict())
         return 0

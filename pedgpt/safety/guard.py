@@ -26,9 +26,6 @@ from pedgpt.safety.growth import weight_range
 from pedgpt.safety.messages import message
 
 SEVERITIES = ("critical", "high", "medium", "low")
-#: Relative tolerance before a stated dose counts as over or under the table's range (the
-#: evaluation plan in clinical-safety.md §4 scores doses with ±10 %).
-TOLERANCE = 0.10
 #: Patient conditions read from the answer's own sentence ("水痘发烧可以吃布洛芬").
 _ANSWER_CONDITIONS = {"antipyretic_use", "fever", "chickenpox", "dehydration", "severe_dehydration", "asthma",
                       "nsaid_allergy", "tonsillectomy", "obesity", "sleep_apnoea", "lung_disease"}
@@ -228,11 +225,11 @@ def _compare(dose: DoseStatement, env: Envelope, lo: float, hi: float, per_kg: b
     if toxic and hi_kg is not None and hi_kg >= toxic:
         out.append(Finding("toxic_dose", "critical", dose.drug_id, message(lang, "toxic", drug=name, stated=stated),
                            env.toxic_source, span=(dose.start, dose.end), stated=stated, limit=f"{_fmt(toxic)} mg/kg"))
-    if max_mg is not None and hi > max_mg * (1 + TOLERANCE):
+    if max_mg is not None and hi > max_mg * (1 + _tolerance()):
         out.append(Finding("overdose", "high", dose.drug_id,
                            message(lang, "overdose", drug=name, stated=stated, limit=_limit(max_mg, per_kg)),
                            env.source, span=(dose.start, dose.end), stated=stated, limit=_limit(max_mg, per_kg)))
-    elif not dose.is_max and min_mg is not None and hi < min_mg * (1 - TOLERANCE):
+    elif not dose.is_max and min_mg is not None and hi < min_mg * (1 - _tolerance()):
         out.append(Finding("underdose", "medium", dose.drug_id,
                            message(lang, "underdose", drug=name, stated=stated, limit=_limit(min_mg, per_kg)),
                            env.source, span=(dose.start, dose.end), stated=stated, limit=_limit(min_mg, per_kg)))
@@ -272,7 +269,7 @@ def _check_daily(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: 
     if daily is None:
         return []
     limit = env.max_daily_per_kg if per_kg else _daily_cap_mg(env, ctx)
-    if limit is None or daily <= limit * (1 + TOLERANCE):
+    if limit is None or daily <= limit * (1 + _tolerance()):
         return []
     lang, name = ctx.language, tables.drug(dose.drug_id).label(ctx.language)
     unit = "mg/kg/day" if per_kg else "mg/day"
@@ -312,7 +309,7 @@ def _check_frequency(freq, env: Envelope, ctx: SafetyContext) -> list[Finding]:
 def _check_ors(dose: DoseStatement, env: Envelope, ctx: SafetyContext) -> list[Finding]:
     if dose.unit != "ml_per_kg" or env.plan_b_ml_per_kg is None or dose.per_day:
         return []
-    if dose.high <= env.plan_b_ml_per_kg * (1 + TOLERANCE):
+    if dose.high <= env.plan_b_ml_per_kg * (1 + _tolerance()):
         return []
     lang, name = ctx.language, tables.drug(dose.drug_id).label(lang)
     stated, limit = f"{_fmt(dose.high)} mL/kg", f"{_fmt(env.plan_b_ml_per_kg)} mL/kg"
@@ -441,6 +438,11 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             out.append(f)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(out, key=lambda f: rank.get(f.severity, 9))
+
+
+def _tolerance() -> float:
+    """Relative margin before a stated dose is called over or under (drugs.yaml guard_tolerance)."""
+    return tables.drug_table().guard_tolerance.v
 
 
 def _min_opt(a: float | None, b: float | None) -> float | None:

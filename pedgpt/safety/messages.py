@@ -23,7 +23,7 @@ def message_table() -> MessageTable:
 
 
 def message(language: str, key: str, **values: str) -> str:
-    """The message `key` in `language`, with its {placeholders} filled."""
+    """The message `key` in `language`, with its {fields} filled."""
     try:
         template = message_table().messages[key].get(language)
     except KeyError:

@@ -169,6 +169,7 @@ class Drug(_Strict):
 class DrugTable(_Strict):
     version: int
     sources: dict[str, str] = Field(default_factory=dict)
+    guard_tolerance: Value
     indications: dict[str, list[str]] = Field(min_length=1)
     drugs: list[Drug] = Field(min_length=1)
 
