@@ -121,16 +121,17 @@ def _refs(name: str, mentions: dict[str, int]) -> int:
 
 
 def _fact_rows(graph: dict, names: list[str], ids: dict[str, int]) -> Iterator[tuple]:
-    seen: set[str] = set()
+    """One row per distinct triple. Two different triples with the same id (a hash collision)
+    would violate the facts primary key and fail the build loudly rather than lose a fact."""
     for name in tqdm(names, desc="knowledge index", unit="entity", disable=len(names) < 5000):
         for predicate, values in graph[name].items():
+            seen: set[str] = set()
             for order, value in enumerate(values):
                 value = value.strip()
-                key = fact_id(name, predicate, value)
-                if not value or key in seen:  # repeated triple in the source: one fact
+                if not value or value in seen:  # repeated triple in the source: one fact
                     continue
-                seen.add(key)
-                yield key, ids[name], predicate, value, order
+                seen.add(value)
+                yield fact_id(name, predicate, value), ids[name], predicate, value, order
 
 
 def _write_facts(conn: sqlite3.Connection, graph: dict, names: list[str], ids: dict[str, int]) -> None:

@@ -18,7 +18,7 @@ could share at all; then
                / (1 + FOCUS_WEIGHT + NAME_WEIGHT + PRIOR_WEIGHT) × age × sex
 
 Age: outside a disease's population bands (多发群体; name: 新生儿/婴儿/…) the score shrinks with
-the distance (relative to the band's width, at least a year) and the disease is dropped below
+the distance (relative to twice the band's width, at least two years) and is dropped below
 `AGE_CUTOFF` — neonatal conditions vanish for a 10-year-old, a 25-month-old still gets "2岁以下"
 diseases. A band that fits a young patient closely gets `AGE_BOOST`. Sex only nudges (`SEX_NUDGE`).
 Ties break on pediatric flag, then name, so the ranking is fully deterministic.
@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pedgpt.errors import InputError
 from pedgpt.knowledge import symptoms
 from pedgpt.knowledge.build import MIN_HEAD_DF, MIN_VOCAB_DF
-from pedgpt.knowledge.classify import stem
+from pedgpt.knowledge.classify import is_english, normalise_english, stem
+from pedgpt.knowledge.resources import english_zh
 from pedgpt.knowledge.model import Candidate
 
 #: Relative weight of "focus" (share of the disease's own findings present) against coverage.
@@ -49,6 +50,11 @@ PRIOR_WEIGHT = 0.1
 AGE_BOOST = 1.08
 #: Age factor below which a disease is dropped from the list.
 AGE_CUTOFF = 0.25
+#: Outside a band the age factor falls by 1 per max(AGE_MIN_SPREAD, 2 × band width) months: a
+#: neonatal band (0–2 months) is gone by two years, "幼儿" (1–3 y) barely dents a 2-month-old.
+AGE_MIN_SPREAD = 24.0
+#: Weight of a look-alike term used for an otherwise unknown finding.
+NEAR = 0.6
 #: Multipliers when a disease's population names the patient's sex / only the other sex.
 SEX_NUDGE = (1.05, 0.9)
 #: Non-pediatric diseases (only with pediatric_only=False) are multiplied by this.
@@ -121,8 +127,32 @@ class DifferentialModel:
         return math.log(1.0 + len(self.diseases) / df)
 
     def finding(self, text: str) -> Finding:
+        """Normalised finding; English findings go through the curated en→zh table first."""
+        if is_english(text):
+            text_zh = english_zh().get(normalise_english(text))
+            if text_zh is None:
+                return Finding(text, {})
+            forms = symptoms.expand(symptoms.canonical(text_zh), self.vocabulary, self.heads)
+            return Finding(text, {t: w for t, w in forms.items() if t in self.idf})
         forms = symptoms.expand(symptoms.canonical(text), self.vocabulary, self.heads)
-        return Finding(text, {t: w for t, w in forms.items() if t in self.idf})
+        known = {t: w for t, w in forms.items() if t in self.idf}
+        return Finding(text, known or self._near_forms(symptoms.canonical(text)))
+
+    def _near_forms(self, text: str) -> dict[str, float]:
+        """Last resort for an unknown wording: shared terms that differ by a character or two
+        with the same characters in order ("果酱样便" ~ "果酱样血便"), at weight `NEAR`."""
+        near: dict[str, float] = {}
+        for term, idf in self.idf.items():
+            if len(term) >= 3 and abs(len(term) - len(text)) <= 1 and idf <= self.idf_for_df(3) \
+                    and (_subsequence(text, term) or _subsequence(term, text)):
+                near[term] = NEAR
+        return near if len(near) <= 3 else {}  # several look-alikes: too ambiguous to guess
+
+
+def _subsequence(short: str, long: str) -> bool:
+    """Whether the characters of `short` appear in `long` in order."""
+    chars = iter(long)
+    return all(char in chars for char in short)
 
 
 def model_for(index) -> DifferentialModel:
@@ -156,7 +186,7 @@ def _age_factor(disease: _Disease, age_months: float | None) -> float:
             factor = AGE_BOOST if high - low <= 72 else 1.0
         else:
             distance = low - age_months if age_months < low else age_months - high
-            factor = max(0.0, 1.0 - distance / max(12.0, high - low))
+            factor = max(0.0, 1.0 - distance / max(AGE_MIN_SPREAD, 2.0 * (high - low)))
         best = max(best, factor)
     return best if best >= AGE_CUTOFF else 0.0
 

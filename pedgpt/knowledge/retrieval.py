@@ -76,7 +76,7 @@ def _patient_value(patient, key: str):
     return getattr(patient, key, None)
 
 
-def _pediatric_first(index, names: list[str]) -> list[str]:
+def pediatric_first(index, names: list[str]) -> list[str]:
     """Each entity preceded by its pediatric form when the graph has one (肺炎 → 小儿肺炎)."""
     out: list[str] = []
     for name in names:
@@ -99,7 +99,7 @@ def _subjects(index, question: str, patient) -> list[str]:
     linked = link_entities(question, index)
     entities = [item.name for item in linked if item.kind != "symptom"]
     if entities:
-        return _pediatric_first(index, entities)
+        return pediatric_first(index, entities)
     findings = [item.name for item in linked if item.name in model_for(index).idf]
     if not findings:
         return []

@@ -27,13 +27,13 @@ def _ordered_facts(index, name: str, kind: str, limit: int) -> list[dict]:
 def matching_entities(index, text: str, max_entities: int) -> list[str]:
     """The entity the whole text names, else the entities linked in it (pediatric forms first)."""
     from pedgpt.knowledge.linking import link_entities
-    from pedgpt.knowledge.retrieval import _pediatric_first
+    from pedgpt.knowledge.retrieval import pediatric_first
 
     whole = index.resolve(text)
     if whole:
-        return _pediatric_first(index, [whole])[:max_entities]
+        return pediatric_first(index, [whole])[:max_entities]
     linked = [item.name for item in link_entities(text, index) if item.kind != "symptom"]
-    return _pediatric_first(index, linked)[:max_entities]
+    return pediatric_first(index, linked)[:max_entities]
 
 
 def search(text: str, facts_per_entity: int = 40, max_entities: int = 5, index=None) -> dict:

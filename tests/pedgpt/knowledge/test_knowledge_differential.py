@@ -82,3 +82,9 @@ def test_input_validation(tiny_index):
 def test_split_findings():
     assert split_findings("发热，咳嗽、喘息;;发热") == ["发热", "咳嗽", "喘息"]
     assert split_findings(["发热", "咳嗽,流涕"]) == ["发热", "咳嗽", "流涕"]
+
+
+def test_english_findings(tiny_index):
+    top = differential(["fever", "cough", "wheezing"], age_months=8, index=tiny_index)
+    assert top[0].name == "毛细支气管炎"
+    assert "wheezing→喘息" in top[0].matched

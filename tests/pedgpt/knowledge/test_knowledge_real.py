@@ -117,3 +117,9 @@ def test_real_cli_search(real_index, monkeypatch, capsys):
     entity = json.loads(capsys.readouterr().out)["entities"][0]
     assert {"常见症状", "常见病因", "就诊科室"} <= {f["predicate"] for f in entity["facts"]}
     assert all(real_index.fact(f["id"]) for f in entity["facts"])
+
+
+def test_unknown_wording_falls_back_to_look_alike_terms(real_index):
+    model = model_for(real_index)
+    assert "犬吠样咳嗽" in model.finding("犬吠样咳").forms
+    assert model.finding("喵喵叫").forms == {}
