@@ -187,10 +187,11 @@ def _pick_regimen(item: Drug, key: str | None, age: float, weight: float, advice
         return r.age_months.contains(age) and r.weight_kg.contains(weight)
 
     wanted = key or "default"
+    known_here = any(wanted in r.indications for r in item.regimens)
     chosen = next((r for r in item.regimens if wanted in r.indications and fits(r)), None)
     if chosen is None:
         chosen = next((r for r in item.regimens if "default" in r.indications and fits(r)), None)
-        if chosen is not None and key and key != "default":
+        if chosen is not None and known_here and wanted != "default":
             advice.warnings.append(f"未找到适用于“{key}”的方案，按默认方案计算。" if lang == "zh"
                                    else f"No regimen for indication {key!r} at this age; the default regimen is used.")
     if chosen is None:
