@@ -105,6 +105,9 @@ def check_answer(answer: str, context: SafetyContext | None = None) -> list[Find
 def guard(answer: str, context: SafetyContext | None = None, triage=None) -> GuardedAnswer:
     """Check the answer, apply the parent-mode rules and attach the triage banner."""
     context = context or SafetyContext()
+    known = _triage_conditions(triage)
+    if known - context.conditions:
+        context = replace(context, conditions=context.conditions | known)
     findings = check_answer(answer, context)
     level = _field(triage, "level")
     result = GuardedAnswer(answer=answer, findings=findings, banner=_banner(level, context))
@@ -404,6 +407,15 @@ def _apply_parent_rules(result: GuardedAnswer, triage, ctx: SafetyContext) -> No
     if spans:
         result.answer = _redact(result.answer, spans, table.parent_withheld.get(ctx.language))
         result.modified = True
+
+
+def _triage_conditions(triage) -> frozenset[str]:
+    """Findings present in the question (from the triage's facts), e.g. chickenpox or dehydration."""
+    facts = _field(triage, "facts")
+    if facts is None:
+        return frozenset()
+    found = facts.get("findings", []) if isinstance(facts, dict) else getattr(facts, "findings", [])
+    return frozenset(found or ())
 
 
 def _field(triage, name: str):

@@ -249,3 +249,10 @@ def test_safety_guard_us_label_five_doses_accepted_but_six_flagged():
     ctx = SafetyContext(age_months=36, weight_kg=14, language="en")
     assert "too_frequent" not in kinds("Acetaminophen 10 mg/kg every 4 hours, up to 5 doses a day.", ctx)
     assert "too_frequent" in kinds("Acetaminophen 10 mg/kg, 6 times a day.", ctx)
+
+
+def test_safety_guard_uses_conditions_from_the_question_triage():
+    triage = assess("3岁孩子出水痘，发烧38.5度")
+    ctx = SafetyContext(age_months=36, weight_kg=14)
+    out = guard("可以吃布洛芬退烧，每次10mg/kg。", ctx, triage=triage.to_dict())
+    assert any(f.rule_id == "CI-4-chickenpox" for f in out.findings)
