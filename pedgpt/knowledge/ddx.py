@@ -53,6 +53,8 @@ AGE_CUTOFF = 0.25
 #: Outside a band the age factor falls by 1 per max(AGE_MIN_SPREAD, 2 × band width) months: a
 #: neonatal band (0–2 months) is gone by two years, "幼儿" (1–3 y) barely dents a 2-month-old.
 AGE_MIN_SPREAD = 24.0
+#: Oldest accepted age (months): pediatrics plus young adults seen in transition clinics.
+MAX_AGE_MONTHS = 300
 #: Weight of a look-alike term used for an otherwise unknown finding.
 NEAR = 0.6
 #: Multipliers when a disease's population names the patient's sex / only the other sex.
@@ -275,8 +277,8 @@ def unrecognised(symptoms_given, index=None) -> list[str]:
 
 
 def _check_inputs(age_months, sex, k) -> str | None:
-    if age_months is not None and not 0 <= age_months <= 12 * 25:
-        raise InputError(f"age must be between 0 and 300 months, got {age_months}")
+    if age_months is not None and not 0 <= age_months <= MAX_AGE_MONTHS:
+        raise InputError(f"age must be between 0 and {MAX_AGE_MONTHS} months, got {age_months:g}")
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     if sex is None or sex == "":

@@ -18,6 +18,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from pedgpt.errors import InputError
@@ -86,6 +87,19 @@ class KnowledgeIndex:
     @property
     def meta(self) -> dict[str, str]:
         return dict(self._meta)
+
+    @property
+    def version(self) -> str:
+        """pycmekg version the index was built from ("fixture" for `from_graph`)."""
+        return self._meta.get("pycmekg_version", "")
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the index content (data version, schema, curated tables, source hash), for
+        recording which knowledge a dataset or an answer came from."""
+        meta = self._meta
+        return (f"pycmekg-{meta.get('pycmekg_version', '?')}/schema-{meta.get('schema_version', '?')}"
+                f"/tables-{meta.get('tables_hash', '?')}/src-{meta.get('source_sha256', 'none')[:12]}")
 
     # -- entities -----------------------------------------------------------------------------
     def _aliases(self, entity_id: int) -> tuple[str, ...]:
@@ -165,6 +179,24 @@ class KnowledgeIndex:
             return facts
         order = {p: i for i, p in enumerate(predicates)}
         return sorted((f for f in facts if f.predicate in order), key=lambda f: order[f.predicate])
+
+    def iter_facts(self, predicates: list[str] | tuple[str, ...] | None = None, pediatric_only: bool = False,
+                   kind: str | None = None) -> Iterator[Fact]:
+        """All facts in one pass (entity name order, then source order) — for bulk consumers such
+        as the training-data builder; optionally only some predicates / pediatric entities / a kind."""
+        sql = ("SELECT f.id, e.name, f.predicate, f.value FROM facts f JOIN entities e ON e.id = f.entity_id "
+               "WHERE 1=1")
+        args: list = []
+        if predicates:
+            sql += f" AND f.predicate IN ({','.join('?' * len(predicates))})"
+            args.extend(predicates)
+        if pediatric_only:
+            sql += " AND e.pediatric = 1"
+        if kind:
+            sql += " AND e.kind = ?"
+            args.append(kind)
+        for row in self._rows(sql + " ORDER BY e.name, f.rowid", tuple(args)):
+            yield Fact(*row)
 
     def fact(self, fact_id: str) -> Fact | None:
         rows = self._rows("SELECT f.id, e.name, f.predicate, f.value FROM facts f JOIN entities e "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from pedgpt.knowledge.ddx import MAX_AGE_MONTHS
 from pedgpt.knowledge.model import Fact
 
 #: Default predicate order per entity kind (the intent's predicates go first).
@@ -104,8 +105,9 @@ def _subjects(index, question: str, patient) -> list[str]:
     if not findings:
         return []
     sex = _patient_value(patient, "sex")
-    candidates = differential(findings, age_months=_patient_value(patient, "age_months"),
-                              sex=sex if sex in ("F", "M", "f", "m") else None,
+    age = _patient_value(patient, "age_months")
+    age = age if isinstance(age, (int, float)) and 0 <= age <= MAX_AGE_MONTHS else None  # retrieval never fails on age
+    candidates = differential(findings, age_months=age, sex=sex if sex in ("F", "M", "f", "m") else None,
                               k=SYMPTOM_CANDIDATES, index=index)
     return [c.name for c in candidates]
 

@@ -110,3 +110,19 @@ def test_real_cmekg_index(kb_home):
     predicates = {f.predicate for f in index.facts(otitis.name)}
     assert {"常见症状", "常见病因", "就诊科室"} <= predicates
     assert index.entity("拉肚子").name == "腹泻"
+
+
+def test_iter_facts_bulk(tiny_index):
+    symptoms = list(tiny_index.iter_facts(["常见症状"], pediatric_only=True))
+    assert symptoms and all(f.predicate == "常见症状" for f in symptoms)
+    assert {f.entity for f in symptoms} == {"小儿腹泻", "儿童急性中耳炎", "小儿肺炎", "毛细支气管炎"}
+    drugs = list(tiny_index.iter_facts(kind="drug"))
+    assert {f.entity for f in drugs} == {"口服补液盐III"}
+    assert len(list(tiny_index.iter_facts())) == tiny_index.stats()["facts"]
+
+
+def test_version_and_fingerprint(tiny_index, kb_home, tiny_pickle):
+    assert tiny_index.version == "fixture"
+    real = load_index(source_path=tiny_pickle)
+    assert real.fingerprint.startswith("pycmekg-") and "schema-" in real.fingerprint
+    assert real.fingerprint.endswith(real.meta["source_sha256"][:12])

@@ -57,3 +57,11 @@ def test_intent_detection_english_and_chinese():
     assert intent_predicates("阿莫西林的用法用量")[0] == "用法用量"
     assert "不良反应" in intent_predicates("What are the side effects?")
     assert intent_predicates("你好") == []
+
+
+def test_patient_object_and_out_of_range_age(tiny_index):
+    class Patient:
+        age_months = 900  # nonsense age must not make retrieval fail
+        sex = "M"
+
+    assert retrieve("发烧、咳嗽、喘", patient=Patient(), index=tiny_index)
