@@ -19,6 +19,7 @@ from pedgpt.language import detect_language
 from pedgpt.safety import contra, tables
 from pedgpt.safety.extract import finding_statuses
 from pedgpt.safety.growth import weight_range
+from pedgpt.safety.messages import message
 from pedgpt.safety.schema import Drug, Regimen, Value
 from pedgpt.safety.textnorm import normalize
 
@@ -172,14 +173,11 @@ def _below_floor(floor, age: float, weight: float) -> bool:
 
 
 def _rx_only_text(lang: str) -> str:
-    return ("这是处方药，剂量必须由医生当面评估后开具；本工具不提供处方药剂量。" if lang == "zh"
-            else "This is a prescription-only medicine: a doctor must assess the child and prescribe it; "
-                 "PedGPT does not give prescription doses to parents.")
+    return message(lang, "rx_only")
 
 
 def _no_table_text(item: Drug, lang: str) -> str:
-    return (f"PedGPT没有{item.label('zh')}的儿童剂量表，请咨询医生或药师。" if lang == "zh"
-            else f"PedGPT has no paediatric dose table for {item.label('en')}; ask a doctor or pharmacist.")
+    return message(lang, "no_table", drug=item.label(lang))
 
 
 def _pick_regimen(item: Drug, key: str | None, age: float, weight: float, advice: DoseAdvice, lang: str) -> Regimen:
@@ -192,8 +190,7 @@ def _pick_regimen(item: Drug, key: str | None, age: float, weight: float, advice
     if chosen is None:
         chosen = next((r for r in item.regimens if "default" in r.indications and fits(r)), None)
         if chosen is not None and known_here and wanted != "default":
-            advice.warnings.append(f"未找到适用于“{key}”的方案，按默认方案计算。" if lang == "zh"
-                                   else f"No regimen for indication {key!r} at this age; the default regimen is used.")
+            advice.warnings.append(message(lang, "no_regimen", indication=key))
     if chosen is None:
         chosen = next(r for r in item.regimens if "default" in r.indications)
     return chosen
@@ -265,7 +262,7 @@ def _fill_ors(advice: DoseAdvice, regimen: Regimen, p: dict, weight: float) -> N
         advice.per_dose_ml = _range(lo, hi) if lo is not None else None
         advice.daily_ml = _v(p["daily_volume"])
         if lo is None:
-            advice.warnings.append("按需饮用（想喝多少喝多少）。" if advice.language == "zh" else "As much as the child wants.")
+            advice.warnings.append(message(advice.language, "ad_lib"))
     else:
         advice.volume_ml = _range(lo * weight, hi * weight) if lo is not None else None
         advice.over_hours = _v(p["over_hours"])
@@ -280,7 +277,7 @@ def _add_warnings(advice: DoseAdvice, item: Drug, age: float, lang: str) -> None
         advice.warnings.append(w.text.get(lang))
         advice.sources.append(w.source)
     if item.prescription_only:
-        advice.warnings.insert(0, "处方药：需医生开具。" if lang == "zh" else "Prescription-only medicine.")
+        advice.warnings.insert(0, message(lang, "rx_only_short"))
     advice.sources = _unique(advice.sources)
 
 

@@ -301,11 +301,13 @@ def _check_frequency(freq, env: Envelope, ctx: SafetyContext) -> list[Finding]:
         return [Finding("too_frequent", "high", freq.drug_id,
                         message(lang, "interval", drug=name, stated=f"{_fmt(freq.interval_low)} h",
                                 limit=f"{_fmt(env.interval_min)} h"), src,
-                        stated=f"{_fmt(freq.interval_low)} h", limit=f"{_fmt(env.interval_min)} h")]
+                        stated=f"{_fmt(freq.interval_low)} h", limit=f"{_fmt(env.interval_min)} h",
+                        span=(freq.start, freq.start + 1))]
     if freq.times_high is not None and env.max_doses and freq.times_high > env.max_doses:
         return [Finding("too_frequent", "high", freq.drug_id,
                         message(lang, "times", drug=name, stated=str(freq.times_high), limit=str(int(env.max_doses))),
-                        src, stated=f"{freq.times_high}/24 h", limit=f"{int(env.max_doses)}/24 h")]
+                        src, stated=f"{freq.times_high}/24 h", limit=f"{int(env.max_doses)}/24 h",
+                        span=(freq.start, freq.start + 1))]
     return []
 
 
