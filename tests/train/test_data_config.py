@@ -119,3 +119,39 @@ def test_example_config_lists_every_field_with_its_default():
     assert set(listed) == fields
     example, default = DataBuildConfig.from_yaml(path), DataBuildConfig(out_dir="runs/data")
     assert example.to_dict() == default.to_dict()
+
+
+def _subject(name, symptoms, extra=()):
+    from train.data.knowledge import FactRef, Subject
+
+    facts = {"常见症状": [FactRef(f"{name}-{i}", "常见症状", v) for i, v in enumerate(symptoms)]}
+    if extra:
+        facts["并发症"] = [FactRef(f"{name}-c{i}", "并发症", v) for i, v in enumerate(extra)]
+    return Subject(name=name, kind="disease", facts=facts)
+
+
+def test_split_holds_out_only_names_mentioned_nowhere_else():
+    from train.data.split import split_subjects
+
+    lonely = _subject("甲乙丙病", ["发热", "咳嗽", "皮疹"])
+    mentioned = _subject("丁戊己病", ["发热", "呕吐", "腹泻"])
+    other = _subject("庚辛壬病", ["发热", "咳嗽", "气促"], extra=["丁戊己病"])
+    split = split_subjects([lonely, mentioned, other], fraction=0.5, min_facts=3, seed=0)
+    assert split.eligible == 2  # "丁戊己病" appears in another disease's facts
+    assert [s.name for s in split.held_out] in (["甲乙丙病"], ["庚辛壬病"])
+    assert {s.name for s in split.train} | {s.name for s in split.held_out} == {
+        "甲乙丙病", "丁戊己病", "庚辛壬病"}
+
+
+def test_leakage_report_detects_held_out_names_and_fact_ids():
+    from train.data.split import Split, leakage_report
+
+    held = _subject("甲乙丙病", ["发热", "咳嗽", "皮疹"])
+    kept = _subject("庚辛壬病", ["发热", "咳嗽", "气促"])
+    split = Split(train=[kept], held_out=[held], eligible=2, terms={"甲乙丙病": ["甲乙丙病"]})
+    clean = Example(task="kqa", source="s", messages=[], subject="庚辛壬病", fact_ids=kept.fact_ids())
+    assert leakage_report(split, [clean], ["庚辛壬病常见发热"])["ok"] is True
+    report = leakage_report(split, [clean], ["问：甲乙丙病？答：…甲乙丙病"])
+    assert report["ok"] is False and report["held_out_names_in_training_text"] == {"甲乙丙病": 2}
+    leaky = Example(task="kqa", source="s", messages=[], subject="x", fact_ids=held.fact_ids()[:1])
+    assert leakage_report(split, [leaky], [])["held_out_fact_ids_in_training"] == 1

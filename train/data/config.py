@@ -49,6 +49,8 @@ class DataBuildConfig:
     """Preference pairs per task (kqa, diag, treat, safety) before `limit`."""
     moe_share: float = 0.5
     """Share of the task-tagged SFT records (kqa, diag, treat, safety) copied into `moe.jsonl`."""
+    safety_repeats: int = 3
+    """Phrasings per contraindication rule (held-out eval: 1) and, plus one, per red-flag finding."""
     self_cognition_questions: int = 3
     """Question phrasings per self-cognition item and language (each with the item's answer)."""
     max_list_items: int = 8
@@ -77,6 +79,7 @@ class DataBuildConfig:
         self.eval_min_treat = _int("eval_min_treat", self.eval_min_treat, low=0)
         self.phrasings_per_question = _int("phrasings_per_question", self.phrasings_per_question, low=1)
         self.dfpo_per_task = _int("dfpo_per_task", self.dfpo_per_task, low=0)
+        self.safety_repeats = _int("safety_repeats", self.safety_repeats, low=1)
         self.self_cognition_questions = _int("self_cognition_questions", self.self_cognition_questions, low=1)
         self.max_list_items = _int("max_list_items", self.max_list_items, low=1)
         if self.system_prompt not in SYSTEM_PROMPT_MODES:

@@ -89,11 +89,11 @@ def safety_examples(tables: SafetyTables, config: DataBuildConfig, side: str) ->
     side="train" and side="eval" use different seeds, so held-out safety items are phrased
     differently from the training ones."""
     phraser = Phraser(rng_for(config.seed, side, "safety"), config.en_share, config.clinician_share)
-    per_rule = 2 if side == "train" else 1
+    per_rule = config.safety_repeats if side == "train" else 1
     out: list[Example] = []
     for rule in tables.contraindications:
         out.extend(refusal(rule, phraser, phraser.style()) for _ in range(per_rule))
-    out.extend(escalations(phraser, per_finding=3 if side == "train" else 1))
+    out.extend(escalations(phraser, per_finding=per_rule + 1 if side == "train" else 1))
     return out
 
 
