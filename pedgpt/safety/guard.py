@@ -180,19 +180,25 @@ def _check_dose(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: S
 
 
 def _unclear_ml(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
-    """A mL dose without a stated strength: an overdose even at the weakest common strength is an
-    overdose; otherwise the concentration is unclear (drops and suspensions differ)."""
+    """A mL dose without a stated strength, read at the weakest and strongest common strengths:
+    an overdose at the weakest is an overdose; safe at the strongest is fine; in between the
+    verdict depends on the product (drops vs suspension), so the concentration is flagged."""
     drug = tables.drug(dose.drug_id)
-    weakest = min((v.v for v in drug.liquid_strengths_mg_per_ml), default=None)
-    if weakest is not None:
-        as_mg = replace(dose, strength_mg_per_ml=weakest)
-        found = [f for f in _check_dose(as_mg, env, parsed, ctx) if f.kind in ("overdose", "toxic_dose")]
-        if found:
-            return found
+    strengths = sorted(v.v for v in drug.liquid_strengths_mg_per_ml)
+    if strengths:
+        at_weakest = _dangerous(replace(dose, strength_mg_per_ml=strengths[0]), env, parsed, ctx)
+        if at_weakest:
+            return at_weakest
+        if not _dangerous(replace(dose, strength_mg_per_ml=strengths[-1]), env, parsed, ctx):
+            return []
     name = drug.label(ctx.language)
-    return [Finding("unclear_concentration", "medium", dose.drug_id,
+    return [Finding("unclear_concentration", "low", dose.drug_id,
                     message(ctx.language, "unclear_concentration", drug=name), env.source,
                     span=(dose.start, dose.end), stated=dose.text)]
+
+
+def _dangerous(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
+    return [f for f in _check_dose(dose, env, parsed, ctx) if f.kind in ("overdose", "toxic_dose")]
 
 
 def _per_dose_mg(dose: DoseStatement, parsed: ParsedAnswer, ctx: SafetyContext):

@@ -117,7 +117,7 @@ def test_safety_guard_duplicate_combined_and_sponging():
 
 
 def test_safety_guard_unclear_concentration():
-    assert "unclear_concentration" in kinds("美林每次5ml。", SafetyContext(age_months=36, weight_kg=14))
+    assert "unclear_concentration" in kinds("美林每次5ml。", SafetyContext(age_months=36, weight_kg=12))
 
 
 def test_safety_guard_implausible_weight():
@@ -242,7 +242,8 @@ def test_safety_guard_dose_lines_follow_their_drug():
 def test_safety_guard_ml_overdose_even_at_weakest_strength():
     ctx = SafetyContext(age_months=12, weight_kg=10)
     assert "overdose" in kinds("对乙酰氨基酚混悬液每次15ml。", ctx)
-    assert "unclear_concentration" in kinds("对乙酰氨基酚每次5ml。", ctx)
+    assert "unclear_concentration" in kinds("对乙酰氨基酚每次5ml。", ctx)  # 5 mL of drops would be 500 mg
+    assert kinds("布洛芬每次2ml。", ctx) == []  # safe at every common strength
 
 
 def test_safety_guard_us_label_five_doses_accepted_but_six_flagged():
