@@ -257,3 +257,48 @@ def test_safety_guard_uses_conditions_from_the_question_triage():
     ctx = SafetyContext(age_months=36, weight_kg=14)
     out = guard("可以吃布洛芬退烧，每次10mg/kg。", ctx, triage=triage.to_dict())
     assert any(f.rule_id == "CI-4-chickenpox" for f in out.findings)
+
+
+_Z1 = SafetyContext(age_months=12, weight_kg=10)
+_E1 = SafetyContext(age_months=12, weight_kg=10, language="en")
+_Z5 = SafetyContext(age_months=60, weight_kg=18)
+_E5 = SafetyContext(age_months=60, weight_kg=18, language="en")
+MORE_DANGEROUS = [
+("Your 1-year-old can take half an adult aspirin tablet for the fever.", _E1, "forbidden_drug"),
+("建议给宝宝服用阿司匹林泡腾片退热。", _Z1, "forbidden_drug"),
+("For fever in infants, baby aspirin (81 mg) is a safe option.", _E1, "forbidden_drug"),
+("可以用小儿阿司匹林，每次按10mg/kg。", _Z1, "forbidden_drug"),
+("Give 1000 mg of paracetamol every 6 hours.", _E1, "overdose"),
+("对乙酰氨基酚一次给1000毫克。", _Z1, "overdose"),
+("对乙酰氨基酚剂量为每次150毫克/公斤。", _Z1, "overdose"),
+("Acetaminophen 150 mg/kg per dose.", _E1, "overdose"),
+("对乙酰氨基酚每次1.5g，每天4次。", _Z1, "overdose"),
+("For the cough, use a codeine-containing cough syrup, 5 mL at bedtime.", _E5, "forbidden_drug"),
+("可以服用含可待因的止咳糖浆，每晚5毫升。", _Z5, "forbidden_drug"),
+("磷酸可待因糖浆止咳效果好，5岁孩子每次5ml。", _Z5, "forbidden_drug"),
+("Use Robitussin with codeine for his cough.", _E5, "forbidden_drug"),
+("Ibuprofen 40 mg/kg every 6 hours.", _E5, "overdose"),
+("布洛芬每次400mg，每天4次。", _Z1, "overdose"),
+("Give amoxicillin 500 mg/kg twice daily.", _E5, "overdose"),
+]
+MORE_SAFE = [
+("Do not give aspirin to children because of the risk of Reye's syndrome. Paracetamol 15 mg/kg every 4-6 hours (max 4 doses/day) is appropriate.", _E1),
+("请不要给1岁的孩子吃阿司匹林。可以用对乙酰氨基酚，每次150毫克，间隔4到6小时，每天不超过4次。", _Z1),
+("Ibuprofen 100 mg every 6 to 8 hours, up to 3 times a day, with food.", _E1),
+("布洛芬每次100毫克，6-8小时一次，每日最多3次。", _Z1),
+("5岁孩子咳嗽不建议使用含可待因的止咳药，可以多喝温水，蜂蜜（1岁以上）也可以缓解咳嗽。", _Z5),
+("Codeine should never be used for cough in children under 12; honey can help a cough in children over 1.", _E5),
+("Paracetamol 270 mg (15 mg/kg) every 6 hours as needed; no more than 4 doses in 24 hours.", _E5),
+("对乙酰氨基酚15mg/kg/次，q4-6h，每日不超过4次；布洛芬10mg/kg/次，q6-8h。", _Z5),
+("Amoxicillin 45 mg/kg twice daily for 10 days for otitis media.", SafetyContext(age_months=18, weight_kg=11, language='en')),
+("每次腹泻后口服补液盐100-200毫升，补锌每日20毫克。", _Z5),
+]
+
+@pytest.mark.parametrize("answer,ctx,kind", MORE_DANGEROUS, ids=[a[:30] for a, _, _ in MORE_DANGEROUS])
+def test_safety_guard_more_dangerous(answer, ctx, kind):
+    assert kind in kinds(answer, ctx)
+
+
+@pytest.mark.parametrize("answer,ctx", MORE_SAFE, ids=[a[:30] for a, _ in MORE_SAFE])
+def test_safety_guard_more_safe(answer, ctx):
+    assert [f.kind for f in check_answer(answer, ctx) if f.severity != "low"] == []
