@@ -26,7 +26,7 @@ _ZH_NOT_NEG = re.compile(r"没多久|没一会|没过多久|没几天|没过|没
                          r"未测|没测|没量")
 _ZH_BU = re.compile(r"不(太|再|会|曾|怎么|很|大)?$")
 _ZH_BREAK = re.compile(r"但|却|可是|不过|然而|只是|仍|还是|现在|目前|后来|然后|开始|突然|又|今天|刚才")
-_ZH_POST_NEG = re.compile(r"^\s*(:|：)?\s*(无|没有|阴性|未见|否|\(\s*[-−]\s*\)|（\s*[-−]\s*）)")
+_ZH_POST_NEG = re.compile(r"^\s*(:|：|\?|？)?\s*(无|没有|阴性|未见|否|\(\s*[-−]\s*\)|（\s*[-−]\s*）)")
 _ZH_HISTORY = re.compile(r"上次|上回|以前|以往|既往|去年|前年|小时候|曾经|过去|前几次|之前发烧|"
                          r"(\d+|[一二两三四五六七八九十几半]+)\s*(个)?多?(月|年)(以)?前")
 _ZH_HISTORY_AFTER = re.compile(r"^.{0,3}(病)?史")
@@ -36,15 +36,15 @@ _ZH_HYPO = re.compile(r"会不会|是否会|是不是会|担心|害怕|怕(会|�
 _ZH_QUESTION = re.compile(r"会.*[吗么?？]\s*$|能.*引起|会.*引起|出现.{0,8}(时|的话)")
 
 # --- English
-_EN_NEG = re.compile(r"\b(no|not|never|without|denies|denied|deny|denying|negative for|absence of|"
+_EN_NEG = re.compile(r"\b(no|not|never|neither|without|denies|denied|deny|denying|negative for|absence of|"
                      r"free of|nor|none|isn't|wasn't|doesn't|didn't|hasn't|haven't|hadn't|don't|"
                      r"aren't|weren't|no signs? of|no evidence of|ruled out|rules out|nil)\b", re.IGNORECASE)
 _EN_LIST_CUE = re.compile(r"\b(denies|denied|deny|denying|negative for|without|free of|no signs? of|"
                           r"no evidence of|ruled out)\b", re.IGNORECASE)
 _EN_BREAK = re.compile(r"\b(but|however|although|though|yet|except|apart from|now|currently|still|then|"
-                       r"which|who|has|have|had|is|was|are|were|he|she|they|it|shows?|showing|"
-                       r"developed|became|started|began)\b", re.IGNORECASE)
-_EN_POST_NEG = re.compile(r"^\s*[:=]?\s*(none|absent|negative|nil|no\b)", re.IGNORECASE)
+                       r"which|who|he|she|they|it|shows?|showing|developed|became|started|began)\b|"
+                       r"\band (is|has|was|had|seems|looks|appears|feels)\b", re.IGNORECASE)
+_EN_POST_NEG = re.compile(r"^[a-z]{0,3}\s*[:=?]?\s*(none|absent|negative|nil|no\b|denied)", re.IGNORECASE)
 _EN_HISTORY = re.compile(r"\b(history of|hx of|h/o|previous(ly)?|prior|in the past|last (year|time|month|"
                          r"winter|summer|spring|autumn|fall)|(\d+|a|one|two|three|four|five|few|several|many)"
                          r" (months?|years?) ago|as a baby|as an infant|when (he|she|they) (was|were) "
@@ -77,7 +77,7 @@ def status(text: str, start: int, end: int) -> str:
     clause = text[left:right]
     if _is_hypothetical(before, clause):
         return HYPOTHETICAL
-    if _is_negated(text, left, start, before, after):
+    if _is_negated(text, left, start, end, before, after):
         return NEGATED
     if _is_history(before, after, clause):
         return HISTORY
@@ -98,8 +98,9 @@ def _is_history(before: str, after: str, clause: str) -> bool:
     return bool(_EN_HISTORY.search(clause)) and not _EN_CURRENT.search(clause)
 
 
-def _is_negated(text: str, left: int, start: int, before: str, after: str) -> bool:
-    if _ZH_POST_NEG.search(after) or _EN_POST_NEG.search(after):
+def _is_negated(text: str, left: int, start: int, end: int, before: str, after: str) -> bool:
+    raw_after = text[end:end + 16]  # "抽搐？无" / "Seizures? No." run past the clause end
+    if any(p.search(x) for p in (_ZH_POST_NEG, _EN_POST_NEG) for x in (after, raw_after)):
         return True
     if _zh_negated(before) or _en_negated(before):
         return True

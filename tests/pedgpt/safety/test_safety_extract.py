@@ -70,6 +70,9 @@ def test_safety_extract_vitals_and_duration():
     ("不抽了", "convulsion"), ("颈抵抗(-)", "neck_stiffness"), ("no rash, neck stiffness or seizures", "convulsion"),
     ("denies neck stiffness", "neck_stiffness"), ("she is not lethargic", "lethargy"),
     ("without grunting or retractions", "chest_indrawing"), ("nuchal rigidity: absent", "neck_stiffness"),
+    ("He has not had any seizures", "convulsion"), ("she hasn't had a fit", "convulsion"),
+    ("neither rash nor neck stiffness", "neck_stiffness"), ("抽搐？无", "convulsion"), ("Seizures? No.", "convulsion"),
+    ("一次都没抽过", "convulsion"),
 ])
 def test_safety_extract_negation(text, finding):
     facts = extract_patient(text)
@@ -98,6 +101,7 @@ def test_safety_extract_hypothetical(text, finding):
     ("上次抽过，这次又抽了", "convulsion"), ("无发热但抽搐了", "convulsion"), ("不停地抽搐", "convulsion"),
     ("没多久就抽了", "convulsion"), ("no cough, but a stiff neck", "neck_stiffness"),
     ("history of febrile seizures, had another seizure today", "convulsion"),
+    ("no fever and is very lethargic", "lethargy"),
 ])
 def test_safety_extract_present_despite_cues(text, finding):
     assert finding in extract_patient(text).findings
