@@ -7,6 +7,7 @@ retrieved knowledge facts with their citation markers.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Sequence
 
@@ -50,4 +51,5 @@ def system_prompt(
         patient_lines=list(patient_lines), facts=list(facts), triage_level=triage_level,
         triage_flags=triage_flags, mode=mode,
     )
-    return "\n".join(line for line in text.splitlines() if line.strip()).strip()
+    # Collapse the blank lines Jinja leaves behind, keeping one blank line between sections.
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

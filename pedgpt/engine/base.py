@@ -28,6 +28,9 @@ class GenerationParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int = 0
+    repetition_penalty: float = 1.1
+    """Penalty on recently generated tokens; 1.0 = off. Small models loop without it
+    (measured on the 0.5B default: greedy Chinese answers repeat a sentence at 1.0, not at 1.1)."""
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.max_new_tokens) <= 32768:
@@ -36,12 +39,15 @@ class GenerationParams:
             raise InputError(f"temperature must be between 0 and 5, got {self.temperature}")
         if not 0.0 < float(self.top_p) <= 1.0:
             raise InputError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not 1.0 <= float(self.repetition_penalty) <= 2.0:
+            raise InputError(f"repetition_penalty must be between 1 and 2, got {self.repetition_penalty}")
         self.max_new_tokens = int(self.max_new_tokens)
         self.stop = tuple(s for s in (self.stop or ()) if s)
 
     def to_dict(self) -> dict:
         return {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
-                "top_p": self.top_p, "stop": list(self.stop), "seed": self.seed}
+                "top_p": self.top_p, "stop": list(self.stop), "seed": self.seed,
+                "repetition_penalty": self.repetition_penalty}
 
 
 class FifoLock:
@@ -132,9 +138,11 @@ class Engine(ABC):
         stop: Sequence[str] | None = None,
         cancel: threading.Event | None = None,
         seed: int = 0,
+        repetition_penalty: float = GenerationParams.repetition_penalty,
     ) -> Iterator[str]:
         """Yield the answer in pieces. Validation errors raise before the first piece."""
-        params = GenerationParams(max_new_tokens, temperature, top_p, tuple(stop or ()), seed)
+        params = GenerationParams(max_new_tokens, temperature, top_p, tuple(stop or ()), seed,
+                                  repetition_penalty)
         messages = validate_messages(messages)
         if not any(m["role"] == "user" and m["content"].strip() for m in messages):
             raise InputError("the question is empty")

@@ -45,9 +45,9 @@ def test_cli_errors_are_one_line_exit_2(args):
 def test_system_prompt_carries_patient_facts_and_triage():
     text = system_prompt("consult", "zh", ["年龄：1岁6个月"], [{"marker": "F1", "text": "发热 — 就诊科室: 儿科"}],
                          "emergency", "抽搐")
-    assert "年龄：1岁6个月" in text and "[F1] 发热" in text and "120" in text
+    assert "年龄：1岁6个月" in text and "[F1] 发热" in text and "120" in text and "\n\n\n" not in text
     english = system_prompt("medicate", "en", [], [], "routine", "", "parent")
-    assert "Answer in English" in english and "No knowledge-graph entry" in english
+    assert "Answer in English" in english and "No reference knowledge" in english
     assert "no prescription-drug doses" in english
 
 
