@@ -27,7 +27,7 @@ from pedgpt.knowledge import classify, symptoms
 from pedgpt.knowledge.model import fact_id
 
 #: Bump when tables or derived content change: old indexes are rebuilt automatically.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 #: Predicates that list a disease's findings (the differential's evidence).
 SYMPTOM_PREDICATES = ("常见症状", "临床症状及体征", "诊断依据_症状", "诊断依据_临床表现", "诊断依据_体征")
 #: Minimum number of diseases that list a phrase for it to count as a vocabulary term.
@@ -50,7 +50,7 @@ CREATE VIRTUAL TABLE names_fts USING fts5(name, aliases, tokenize='trigram');
 """
 _INDEXES = """
 CREATE INDEX aliases_norm ON aliases(norm);
-CREATE INDEX facts_entity ON facts(entity_id, predicate, ord);
+CREATE INDEX facts_entity ON facts(entity_id);
 CREATE INDEX symptom_forms_entity ON symptom_forms(entity_id);
 """
 

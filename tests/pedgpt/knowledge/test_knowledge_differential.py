@@ -88,3 +88,17 @@ def test_english_findings(tiny_index):
     top = differential(["fever", "cough", "wheezing"], age_months=8, index=tiny_index)
     assert top[0].name == "毛细支气管炎"
     assert "wheezing→喘息" in top[0].matched
+
+
+def test_config_validation_and_effect(tiny_index):
+    from pedgpt.knowledge.ddx import DifferentialConfig
+
+    with pytest.raises(ValueError):
+        DifferentialConfig(focus_weight=-1)
+    with pytest.raises(ValueError):
+        DifferentialConfig(age_cutoff=1.5)
+    plain = differential(["发热", "咳嗽"], index=tiny_index, config=DifferentialConfig(
+        focus_weight=0, name_weight=0, prior_weight=0))
+    assert all(0 < c.score <= 1 for c in plain)
+    # Without the extra terms the score is the plain IDF-weighted coverage: both findings covered.
+    assert plain[0].score == pytest.approx(1.0)
