@@ -263,6 +263,7 @@ class When(_Strict):
     age_months_min: float | None = None
     age_months_below: float | None = None
     age_unknown: bool | None = None
+    temp_unknown: bool | None = None
     fever: bool | None = None
     temp_c_min: float | None = None
     temp_c_below: float | None = None

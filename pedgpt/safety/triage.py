@@ -127,6 +127,7 @@ def rule_fires(when: When, facts: PatientFacts) -> bool:
         (when.findings_any, lambda: any(facts.has(f) for f in when.findings_any)),
         (when.group_count, lambda: _group_count(when.group_count.group, facts) >= when.group_count.min),
         (when.age_unknown, lambda: facts.age_months is None),
+        (when.temp_unknown, lambda: facts.temp_c is None),
         (when.age_months_min, lambda: _ge(facts.age_months, when.age_months_min)),
         (when.age_months_below, lambda: facts.age_months is not None and facts.age_months < when.age_months_below),
         (when.fever, lambda: fever_present(facts)),
