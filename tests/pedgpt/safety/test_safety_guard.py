@@ -302,3 +302,27 @@ def test_safety_guard_more_dangerous(answer, ctx, kind):
 @pytest.mark.parametrize("answer,ctx", MORE_SAFE, ids=[a[:30] for a, _ in MORE_SAFE])
 def test_safety_guard_more_safe(answer, ctx):
     assert [f.kind for f in check_answer(answer, ctx) if f.severity != "low"] == []
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ["布洛芬", "对乙酰氨基酚", "aspirin", "每次", "mg", "mg/kg", "ml", "每6小时", "q4h", "每天3次", "不要",
+           "10", "1.5", "-", "，", "。", " ", "g", "kg", "分2次", "不超过", "times a day", "Tylenol", "ORS", "\n"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(parts=st.lists(st.sampled_from(_PIECES), max_size=25), noise=st.text(max_size=20))
+def test_safety_guard_never_crashes_on_odd_answers(parts, noise):
+    answer = "".join(parts) + noise
+    for ctx in (SafetyContext(), SafetyContext(age_months=24, weight_kg=12, mode="parent")):
+        out = guard(answer, ctx, triage=None)
+        assert isinstance(out.answer, str)
+        assert all(f.severity in ("critical", "high", "medium", "low") for f in out.findings)
+
+
+@settings(max_examples=120, deadline=None)
+@given(text=st.text(min_size=1, max_size=60))
+def test_safety_triage_never_crashes_on_odd_text(text):
+    if text.strip():
+        assert assess(text).level in ("emergency", "urgent", "routine")
