@@ -60,15 +60,18 @@ class ChatHandlers:
             self.flow.commit(uid, cid, text, replace_last=editing)
         return uid, dict(current or {}, **{self.task: cid})
 
-    def answer(self, current: dict, lang: str, request: gr.Request) -> Iterator[list[dict]]:
-        """Stream the answer to the last message of this tab's consultation."""
+    def answer(self, current: dict, lang: str, max_new_tokens: Any, temperature: Any,
+               request: gr.Request) -> Iterator[list[dict]]:
+        """Stream the answer to the last message of this tab's consultation, with the page's
+        generation settings."""
         uid = self.ctx.user_id(request)
+        params = validate.generation(max_new_tokens, temperature, self.ctx.limits, lang)
         cid = (current or {}).get(self.task)
         if not cid:
             return
         key = self.ctx.session_key(request)
         try:
-            yield from self.flow.generate(uid, cid, lang, key)
+            yield from self.flow.generate(uid, cid, lang, key, params)
         except NotFound:
             raise gr.Error(t("errors.not_found", lang)) from None
 

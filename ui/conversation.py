@@ -26,7 +26,8 @@ log = logging.getLogger("pedgpt.ui")
 
 #: Seconds between saves of the partial answer while it streams.
 SAVE_PARTIAL_EVERY_S = 1.0
-#: Greedy decoding: the same question gives the same answer, which clinicians can re-check.
+#: Greedy decoding by default: the same question gives the same answer, which clinicians can
+#: re-check; the page's generation settings may raise it.
 TEMPERATURE = 0.0
 
 
@@ -95,28 +96,33 @@ class Conversation:
         return chat + [{"role": "assistant", "content": render.streaming_message("")}] if pending else chat
 
     # -- generation -------------------------------------------------------------------------
-    def generate(self, uid: int, cid: int, lang: str, session_key: str) -> Iterator[list[dict]]:
-        """Answer the last user message: yields the chat while the answer streams."""
+    def generate(self, uid: int, cid: int, lang: str, session_key: str,
+                 params: dict | None = None) -> Iterator[list[dict]]:
+        """Answer the last user message: yields the chat while the answer streams.
+        `params`: {"max_new_tokens", "temperature"} (default: the limit, greedy)."""
+        params = params or {"max_new_tokens": self.ctx.limits.max_new_tokens,
+                            "temperature": TEMPERATURE}
         store = self.ctx.consultations
         shown = render.shown(store.messages(uid, cid, audit=False))
         base = render.chat_history(shown, lang)
         if not shown or shown[-1].role != "user":
             yield base
             return
-        turn = self._prepare(uid, cid, shown, lang)
+        turn = self._prepare(uid, cid, shown, lang, params["max_new_tokens"])
         if turn is None:
             yield self.view(uid, cid, lang)
             return
-        yield from self._stream(uid, cid, turn, base, session_key, lang)
+        yield from self._stream(uid, cid, turn, base, session_key, lang, params)
         yield self.view(uid, cid, lang)
 
-    def _prepare(self, uid: int, cid: int, shown: list, lang: str) -> Turn | None:
+    def _prepare(self, uid: int, cid: int, shown: list, lang: str,
+                 max_new_tokens: int) -> Turn | None:
         history = [{"role": m.role, "content": m.content} for m in shown[:-1]
                    if m.status != "error" and m.content.strip()]
         try:
             patient = to_patient(self.ctx.consultations.get(uid, cid).patient)
             return self.ctx.assistant.prepare(self.task, history, shown[-1].content, patient,
-                                              self.ctx.limits.max_new_tokens)
+                                              max_new_tokens)
         except PedGPTError as exc:
             self._record_failure(uid, cid, "", exc, lang)
         except Exception as exc:  # a bug must not cost the clinician the conversation
@@ -125,16 +131,14 @@ class Conversation:
         return None
 
     def _stream(self, uid: int, cid: int, turn: Turn, base: list[dict], session_key: str,
-                lang: str) -> Iterator[list[dict]]:
-        store, engine = self.ctx.consultations, self.ctx.engine
-        params = {"max_new_tokens": self.ctx.limits.max_new_tokens, "temperature": TEMPERATURE}
+                lang: str, params: dict) -> Iterator[list[dict]]:
+        store = self.ctx.consultations
         mid = store.begin_assistant_message(uid, cid, model=self._model_name(), params=params)
         switch = self.ctx.switches.start(session_key)
         answer, status, error, started = "", "incomplete", None, time.monotonic()
         saved = started
         try:
-            for piece in self.ctx.assistant.stream(turn, cancel=switch, temperature=TEMPERATURE,
-                                                   max_new_tokens=params["max_new_tokens"]):
+            for piece in self.ctx.assistant.stream(turn, cancel=switch, **params):
                 answer += piece
                 if time.monotonic() - saved >= SAVE_PARTIAL_EVERY_S:
                     store.save_partial(mid, answer, user_id=uid)

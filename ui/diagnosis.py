@@ -16,7 +16,7 @@ from pedgpt.assistant import format_age
 from ui import render, validate
 from ui.context import AppContext
 from ui.i18n import t
-from ui.sidebar import EMPTY_CARD
+from ui.sidebar import age_fields
 
 #: Candidates shown in the differential table.
 DIFFERENTIAL_SIZE = 8
@@ -50,8 +50,8 @@ class DiagnosisHandlers:
         sex = sex if sex in ("F", "M") else None
         table = self.differential(findings, age, sex, lang)
         question = self.case_text(age, sex, kg, temp, fields, lang)
-        card_years, card_months = (EMPTY_CARD[0], EMPTY_CARD[1]) if age is None else divmod(int(age), 12)
-        return table, question, card_years, card_months, sex or "", kg
+        card_years, card_months = age_fields(age)
+        return table, question, card_years, card_months, sex or "", "" if kg is None else f"{kg:g}"
 
     def differential(self, findings: list[str], age: float | None, sex: str | None,
                      lang: str) -> dict:
@@ -67,8 +67,12 @@ class DiagnosisHandlers:
     @staticmethod
     def case_text(age: float | None, sex: str | None, kg: float | None, temp: float | None,
                   fields: dict, lang: str) -> str:
-        """The case as the message the model answers (and the record keeps)."""
-        lines = [t("diagnosis.case_intro", lang)]
+        """The case as the message the model answers (and the record keeps); its first line,
+        the chief complaint, titles the consultation."""
+        lines = []
+        for key, name in (("chief_complaint", "case_chief"), ("duration", "case_duration")):
+            if fields.get(key):
+                lines.append(t(f"diagnosis.{name}", lang, value=fields[key]))
         if age is not None:
             lines.append(t("diagnosis.case_age", lang, value=format_age(age, lang)))
         if sex:
@@ -77,12 +81,11 @@ class DiagnosisHandlers:
             lines.append(t("diagnosis.case_weight", lang, value=f"{kg:g}"))
         if temp is not None:
             lines.append(t("diagnosis.case_temperature", lang, value=f"{temp:g}"))
-        for key, name in (("chief_complaint", "case_chief"), ("duration", "case_duration"),
-                          ("symptoms", "case_symptoms"), ("exam", "case_exam"),
+        for key, name in (("symptoms", "case_symptoms"), ("exam", "case_exam"),
                           ("labs", "case_labs")):
             if fields.get(key):
                 lines.append(t(f"diagnosis.{name}", lang, value=fields[key]))
-        return "\n".join(lines)
+        return "\n".join(lines + [t("diagnosis.case_intro", lang)])
 
     def triage(self, current: dict, lang: str, request: gr.Request) -> str:
         """The triage result of the latest assessment, as a coloured panel."""

@@ -24,6 +24,7 @@ GENERATE = "generate"
 
 
 def wire(demo: gr.Blocks, p, tr: Translations, ctx: AppContext) -> None:
+    p.gen_inputs = [p.current, p.lang, p.max_tokens, p.temperature]  # every answer handler's
     _header(demo, p, tr, ctx)
     _sidebar(p, ctx)
     answered = {task: _chat(p, ctx, task) for task in TASKS}
@@ -83,12 +84,12 @@ def _chat(p, ctx: AppContext, task: str) -> list:
     answered = []
     for trigger, name in ((c.send.click, f"{task}_send"), (c.box.submit, False)):
         answered.append(trigger(h.send, inputs, outputs, api_name=name).success(
-            h.answer, [p.current, p.lang], c.chat, api_name=name and f"{task}_answer",
+            h.answer, p.gen_inputs, c.chat, api_name=name and f"{task}_answer",
             **_generate_kwargs(ctx)))
     c.stop.click(h.stop, None, None, queue=False, api_name=f"{task}_stop")
     answered.append(c.regen.click(h.regenerate, [p.current, p.lang], c.chat,
                                   api_name=f"{task}_regenerate").success(
-        h.answer, [p.current, p.lang], c.chat, api_name=False, **_generate_kwargs(ctx)))
+        h.answer, p.gen_inputs, c.chat, api_name=False, **_generate_kwargs(ctx)))
     c.edit.click(h.edit_last, [p.current, p.lang], [c.box, c.editing, c.hint],
                  api_name=f"{task}_edit_last")
     return answered
@@ -102,7 +103,7 @@ def _diagnosis(p, ctx: AppContext) -> None:
         .success(chat.send_composed, [p.dx.question, p.current, *p.card, p.search, p.archived,
                                       p.lang], [p.chat_diagnose.chat, p.current, p.conv_list],
                  api_name=False) \
-        .success(chat.answer, [p.current, p.lang], p.chat_diagnose.chat, api_name=False,
+        .success(chat.answer, p.gen_inputs, p.chat_diagnose.chat, api_name=False,
                  **_generate_kwargs(ctx)) \
         .then(h.triage, [p.current, p.lang], p.dx.triage, api_name=False)
 
@@ -115,7 +116,7 @@ def _medication(p, ctx: AppContext) -> None:
         .success(chat.send_composed, [p.med.question, p.current, *p.card, p.search, p.archived,
                                       p.lang], [p.chat_medicate.chat, p.current, p.conv_list],
                  api_name=False) \
-        .success(chat.answer, [p.current, p.lang], p.chat_medicate.chat, api_name=False,
+        .success(chat.answer, p.gen_inputs, p.chat_medicate.chat, api_name=False,
                  **_generate_kwargs(ctx))
 
 

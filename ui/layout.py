@@ -25,10 +25,11 @@ from ui.diagnosis import DiagnosisHandlers
 from ui.export import FORMATS, ExportHandlers
 from ui.feedback import REASON_KEYS, FeedbackHandlers
 from ui.header import HeaderHandlers
-from ui.limits import Limits
+from ui.limits import DEFAULT_NEW_TOKENS, Limits
 from ui.medication import DOSE_COLUMNS, MedicationHandlers
 from ui.sidebar import TASKS, SidebarHandlers, TabHandlers
 from ui.translate import Translations
+from ui.validate import MAX_TEMPERATURE
 
 SEX_CHOICES = [("patient.sex_unknown", ""), ("patient.sex_f", "F"), ("patient.sex_m", "M")]
 CHAT_HEIGHT = 460
@@ -54,6 +55,7 @@ def build_demo(settings: Settings, engine: Engine, db: Database,
                     elif task == "medicate":
                         _medication_form(p, tr)
                     _chat_panel(p, tr, task)
+        _settings(p, tr, ctx.limits)
         _feedback_panel(p, tr)
         _export_row(p, tr)
         p.disclaimer = tr.add(gr.Markdown(tr.text("app.disclaimer"), elem_classes="pedgpt-disclaimer"),
@@ -130,6 +132,7 @@ def _patient_card(p, tr: Translations) -> None:
 
 def _chat_panel(p, tr: Translations, task: str) -> None:
     chat = tr.add(gr.Chatbot(label=tr.text("chat.label"), elem_id=f"{task}-chat",
+                             elem_classes="pedgpt-chat",
                              height=CHAT_HEIGHT, buttons=["copy"], sanitize_html=True,
                              feedback_options=("Like", "Dislike")), label="chat.label")
     with gr.Row():
@@ -199,9 +202,23 @@ def _medication_form(p, tr: Translations) -> None:
             tr.add(gr.Markdown(tr.text("medication.table")), value="medication.table")
             result = gr.HTML("", elem_id="med-result")
             table = gr.Dataframe(headers=render.headers(DOSE_COLUMNS, tr.lang), interactive=False,
-                                 wrap=True, elem_id="med-table", show_label=False)
+                                 wrap=True, elem_id="med-table", show_label=False,
+                                 column_widths=["28%", "72%"])
     p.med = SimpleNamespace(form=[drug, indication, years, months, weight], submit=submit,
                             result=result, table=table, question=gr.State(""))
+
+
+def _settings(p, tr: Translations, limits: Limits) -> None:
+    with tr.add(gr.Accordion(tr.text("settings.heading"), open=False, elem_id="gen-settings"),
+                label="settings.heading"):
+        with gr.Row():
+            p.max_tokens = tr.add(gr.Slider(1, limits.max_new_tokens, step=1,
+                                            value=min(DEFAULT_NEW_TOKENS, limits.max_new_tokens),
+                                            label=tr.text("settings.max_tokens"),
+                                            elem_id="gen-max-tokens"), label="settings.max_tokens")
+            p.temperature = tr.add(gr.Slider(0, MAX_TEMPERATURE, step=0.05, value=0.0,
+                                             label=tr.text("settings.temperature"),
+                                             elem_id="gen-temperature"), label="settings.temperature")
 
 
 def _feedback_panel(p, tr: Translations) -> None:
@@ -229,8 +246,10 @@ def _export_row(p, tr: Translations) -> None:
 
 
 def _number(tr: Translations, key: str, elem_id: str):
-    return tr.add(gr.Number(label=tr.text(key), value=None, elem_id=elem_id, min_width=80),
-                  label=key)
+    # A text box, not gr.Number: the browser sends 0 for an empty gr.Number, and "not given"
+    # must stay distinguishable from 0 (validation in ui.validate parses the text).
+    return tr.add(gr.Textbox(label=tr.text(key), value="", elem_id=elem_id, min_width=80,
+                             max_lines=1), label=key)
 
 
 def _textbox(tr: Translations, key: str, elem_id: str, placeholder: str | None = None,

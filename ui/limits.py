@@ -27,6 +27,8 @@ MAX_MESSAGE_CHARS = 4000
 REQUESTS_PER_MINUTE = 12
 QUEUE_SIZE = 32
 MAX_NEW_TOKENS = 384
+#: Answer length the page's slider starts at (at most MAX_NEW_TOKENS).
+DEFAULT_NEW_TOKENS = 256
 #: One in-process model answers one request at a time; more only helps remote backends.
 GENERATION_CONCURRENCY = 1
 MAX_FIELD_CHARS = 1000

@@ -13,6 +13,7 @@ from pedgpt.assistant import format_age
 from ui import render, validate
 from ui.context import AppContext
 from ui.i18n import t
+from ui.sidebar import age_fields
 
 DOSE_COLUMNS = ("medication.col_item", "medication.col_value")
 
@@ -46,5 +47,6 @@ class MedicationHandlers:
                           headers=render.headers(DOSE_COLUMNS, lang))
         question = t("medication.question", lang, drug=drug, indication=indication or "-",
                      age=format_age(age, lang), weight=f"{kg:g}")
-        card_years, card_months = divmod(int(age), 12)
-        return render.dose_summary(advice, lang), table, question, card_years, card_months, kg
+        card_years, card_months = age_fields(age)
+        return (render.dose_summary(advice, lang), table, question, card_years, card_months,
+                f"{kg:g}")

@@ -6,10 +6,15 @@ the user database, the stylesheet.
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import gradio as gr
 
 from pedgpt.paths import asset
 from ui.i18n import t
+
+log = logging.getLogger("pedgpt.ui")
 
 #: Non-generation events (list, open, save …) running at once; they are short database calls.
 DEFAULT_CONCURRENCY = 8
@@ -36,12 +41,31 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
 
 
 def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """The whole start-up, shared by `python app.py` and `pedgpt serve`: load the model, open
-    (migrate, recover) the database, build the page, serve it until interrupted."""
+    """The whole start-up, shared by `python app.py` and `pedgpt serve`: open (migrate, recover)
+    the database — first, so a bad URL fails before a long model load — load the model, build
+    the page, serve it until interrupted."""
     from pedgpt.engine import load_engine
     from pedgpt.storage import open_database
     from ui.layout import build_demo
 
-    engine = load_engine(settings.model, settings.backend)
     db = open_database(settings.db_url)
-    launch(build_demo(settings, engine, db), host=host, port=port)
+    engine = load_engine(settings.model, settings.backend)
+    demo = build_demo(settings, engine, db)
+    warm_up_knowledge()
+    launch(demo, host=host, port=port)
+
+
+def warm_up_knowledge() -> threading.Thread:
+    """Open (on first run: build) the knowledge index and its linker in the background, so the
+    first question does not wait for them."""
+    def work() -> None:
+        try:
+            from pedgpt.knowledge import warm_up
+
+            warm_up()
+        except Exception:  # the first request will retry and report it
+            log.exception("knowledge warm-up failed")
+
+    thread = threading.Thread(target=work, name="pedgpt-knowledge-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -22,12 +22,21 @@ TASKS = ("consult", "diagnose", "medicate")
 
 
 def card_values(patient: dict | None) -> tuple:
-    """Stored patient context → the six card fields (years, months, sex, kg, allergies, chronic)."""
+    """Stored patient context → the six card fields (years, months, sex, kg, allergies, chronic),
+    as the text the boxes show."""
     data = patient or {}
-    age = data.get("age_months")
-    years, months = (None, None) if age is None else divmod(round(float(age)), 12)
-    return (years, months, data.get("sex") or "", data.get("weight_kg"),
+    age, weight = data.get("age_months"), data.get("weight_kg")
+    years, months = age_fields(age)
+    return (years, months, data.get("sex") or "", "" if weight is None else f"{float(weight):g}",
             "、".join(data.get("allergies") or []), "、".join(data.get("chronic_conditions") or []))
+
+
+def age_fields(age_months: float | None) -> tuple[str, str]:
+    """Months → the (years, months) boxes' text."""
+    if age_months is None:
+        return "", ""
+    years, months = divmod(float(age_months), 12)
+    return f"{int(years)}", f"{months:g}"
 
 
 EMPTY_CARD = card_values(None)

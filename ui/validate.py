@@ -2,7 +2,7 @@
 message in the page's language (never a traceback, never a stored corrupt record).
 
 Bounds here are input plausibility (catching typos such as 500 kg), not clinical thresholds;
-they match the storage layer's (`pedgpt.storage.records`).
+they are the assistant's and the storage layer's own (`pedgpt.assistant`, `pedgpt.storage.records`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,20 @@ from typing import Any, Iterator
 import gradio as gr
 
 from pedgpt.errors import PedGPTError
-from pedgpt.storage.records import MAX_AGE_MONTHS, MAX_WEIGHT_KG, MIN_WEIGHT_KG
+from pedgpt.assistant import MAX_AGE_MONTHS
+from pedgpt.assistant import MAX_WEIGHT_KG as ASSISTANT_MAX_WEIGHT_KG
+from pedgpt.storage.records import MAX_WEIGHT_KG as STORED_MAX_WEIGHT_KG
+from pedgpt.storage.records import MIN_WEIGHT_KG
 from ui.i18n import t
 from ui.limits import Limits, RateLimiter
 
 #: Body temperature accepted by the case form (°C): plausibility, not a fever threshold.
 MIN_TEMP_C, MAX_TEMP_C = 30.0, 45.0
 MAX_AGE_YEARS = MAX_AGE_MONTHS // 12
+#: Highest sampling temperature offered (higher only makes a medical answer less reliable).
+MAX_TEMPERATURE = 1.5
+#: The stricter of the assistant's and the storage's bounds, so no accepted value fails later.
+MAX_WEIGHT_KG = min(ASSISTANT_MAX_WEIGHT_KG, STORED_MAX_WEIGHT_KG)
 
 
 def message(text: Any, limits: Limits, lang: str) -> str:
@@ -87,6 +94,13 @@ def patient(years: Any, months: Any, sex: Any, weight_kg: Any, allergies: Any, c
         "allergies": field(allergies, "patient.allergies", limits, lang),
         "chronic_conditions": field(chronic, "patient.chronic", limits, lang),
     }
+
+
+def generation(max_new_tokens: Any, temperature: Any, limits: Limits, lang: str) -> dict:
+    """The page's generation settings → engine parameters (bounded by the limits)."""
+    tokens = number(max_new_tokens, "settings.max_tokens", 1, limits.max_new_tokens, lang)
+    temp = number(temperature, "settings.temperature", 0, MAX_TEMPERATURE, lang)
+    return {"max_new_tokens": int(tokens or limits.max_new_tokens), "temperature": temp or 0.0}
 
 
 def rate(limiter: RateLimiter, user_key: str, lang: str) -> None:

@@ -11,46 +11,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from ui_test_support import link_index, long_context_copy, shared_index_path
 
-UI_CONTEXT_TOKENS = 4096
 PASSWORD = "correct horse battery"
-SHARED_KB_HOME = Path(os.environ.get("PEDGPT_TEST_KB_CACHE")
-                      or Path.home() / ".cache" / "pedgpt-test" / "knowledge")
-
-
-def long_context_copy(tiny: Path, folder: Path) -> Path:
-    """A copy of the shared tiny model whose context fits the app's real prompts (rotary
-    position embeddings are computed per position, so only the config changes)."""
-    shutil.copytree(tiny, folder, dirs_exist_ok=True)
-    config_file = folder / "config.json"
-    config = json.loads(config_file.read_text())
-    config["max_position_embeddings"] = UI_CONTEXT_TOKENS
-    config_file.write_text(json.dumps(config, indent=2))
-    return folder
-
-
-def shared_index_path() -> Path:
-    """Build (once per machine) and return the real knowledge index file."""
-    from pedgpt.knowledge.index import INDEX_FILE, load_index
-
-    path = SHARED_KB_HOME / "knowledge" / INDEX_FILE
-    load_index(path=path)
-    return path
-
-
-def link_index(index: Path, home: Path) -> None:
-    from pedgpt.knowledge.index import INDEX_FILE
-
-    target = home / "knowledge" / INDEX_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        target.symlink_to(index)
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +47,8 @@ def ui_knowledge(ui_index):
 
 @pytest.fixture
 def app_ctx(ui_engine, ui_knowledge, tmp_path):
+    from argon2 import PasswordHasher
+
     from pedgpt.config import Settings
     from pedgpt.storage import UserStore, open_database
     from ui.context import AppContext
@@ -88,13 +56,19 @@ def app_ctx(ui_engine, ui_knowledge, tmp_path):
 
     url = f"sqlite:///{tmp_path / 'ui.db'}"
     db = open_database(url)
-    users = UserStore(db)
+    # Cheap argon2 parameters for the fixtures' accounts (the hash records them; logins verify).
+    users = UserStore(db, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     for name in ("alice", "bob"):
         users.add(name, PASSWORD)
     ctx = AppContext.create(Settings(db_url=url), ui_engine, db,
                             Limits(max_new_tokens=24, requests_per_minute=50))
     yield ctx
     db.dispose()
+
+
+@pytest.fixture
+def user_password() -> str:
+    return PASSWORD
 
 
 @pytest.fixture

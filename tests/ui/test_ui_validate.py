@@ -66,3 +66,13 @@ def test_pedgpt_errors_become_page_errors():
     with pytest.raises(gr.Error, match="bad drug"):
         with validate.user_errors():
             raise InputError("bad drug")
+
+
+def test_generation_settings_are_bounded_by_the_limits():
+    limits = Limits(max_new_tokens=100)
+    assert validate.generation(64, 0.3, limits, "en") == {"max_new_tokens": 64, "temperature": 0.3}
+    assert validate.generation(None, None, limits, "en") == {"max_new_tokens": 100,
+                                                             "temperature": 0.0}
+    for tokens, temperature in ((101, 0), (0, 0), (10, 3), ("many", 0)):
+        with pytest.raises(gr.Error):
+            validate.generation(tokens, temperature, limits, "en")
