@@ -109,7 +109,8 @@ _AGE_EN = [
     re.compile(rf"\b({NUM})[\s-]*{_EN_UNIT}[\s-]*old\b", re.I),
     re.compile(rf"\b(?:aged?|age:?)\s*({NUM})\s*{_EN_UNIT}?\b", re.I),
     re.compile(rf"\b({NUM})\s*(yo|y/o|y\.o\.?|yrs?|years?)(?![a-z])(?!\s*(?:ago|of|history))", re.I),
-    re.compile(rf"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!x )\b({NUM})\s*(months?|mos?|mths?|m|weeks?|wks?)"
+    re.compile(rf"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!x )(?<!in )(?<!within )(?<!every )(?<!after )"
+               rf"(?<!than )(?<!next )(?<!per )(?<!-)\b({NUM})\s*(months?|mos?|mths?|m|weeks?|wks?)"
                rf"(?![a-z])(?!\s*(?:ago|of|history|later|before))", re.I),
 ]
 _NEWBORN = re.compile(r"新生儿|newborn|neonate|neonatal", re.I)

@@ -23,6 +23,8 @@ def test_safety_extract_age(text, months):
 def test_safety_extract_duration_is_not_age():
     assert extract_patient("宝宝咳嗽2个月了").age_months is None
     assert extract_patient("cough for 3 months").age_months is None
+    assert extract_patient("fever, see the doctor again in 2 weeks").age_months is None
+    assert extract_patient("2周后复查").age_months is None
     assert extract_patient("孩子5岁，咳嗽3个月了").age_months == 60
 
 
