@@ -53,7 +53,8 @@ _EN_CURRENT = re.compile(r"\b(today|now|this (morning|afternoon|evening|time|ill
                          r"currently|right now|just now|again|yesterday|(an|\d+|few|two|three) (hours?|"
                          r"minutes?) ago)\b", re.IGNORECASE)
 _EN_HYPO = re.compile(r"\b(worried|worry|worries|afraid|concerned|fear|risk of|prevent|preventing|in case|"
-                      r"what if|if|whether|could|might|watch (out )?for|look out for|should i|would|"
+                      r"what if|if (he|she|they|it|my|the|a|there|your|you|we)\b[^,;]*\b(has|have|gets?|develops?|"
+                      r"starts?|shows?|is|are|becomes?)\b|whether|watch (out )?for|look out for|should i|"
                       r"will (he|she|it|this|they)|can (fever|it|this|a|high)|does (fever|it|a)|"
                       r"is it (possible|normal)|to avoid|avoid|unless|check for|look for)\b", re.IGNORECASE)
 _MAX_EN_WORDS = 8

@@ -92,7 +92,7 @@ def test_safety_extract_history(text, finding):
 
 @pytest.mark.parametrize("text,finding", [
     ("发烧会不会抽搐？", "convulsion"), ("担心会抽搐", "convulsion"), ("worried about a stiff neck", "neck_stiffness"),
-    ("Can fever cause seizures?", "convulsion"),
+    ("Can fever cause seizures?", "convulsion"), ("what should I do if he has a seizure", "convulsion"),
 ])
 def test_safety_extract_hypothetical(text, finding):
     facts = extract_patient(text)
@@ -104,6 +104,7 @@ def test_safety_extract_hypothetical(text, finding):
     ("没多久就抽了", "convulsion"), ("no cough, but a stiff neck", "neck_stiffness"),
     ("history of febrile seizures, had another seizure today", "convulsion"),
     ("no fever and is very lethargic", "lethargy"),
+    ("I could see his ribs sucking in", "chest_indrawing"), ("even when I press on the spots they do not fade", "non_blanching_rash"),
 ])
 def test_safety_extract_present_despite_cues(text, finding):
     assert finding in extract_patient(text).findings
