@@ -28,6 +28,9 @@ from pedgpt.knowledge.resources import colloquial_zh, english_zh, symptom_fragme
 MAX_TOKENS, MAX_WORDS = 6, 6
 #: English aliases this short only link when written in upper case (AOM, HFMD).
 SHORT_ABBREVIATION = 4
+#: A graph symptom term that is also an everyday word links only if its jieba frequency is at most
+#: this many times the number of diseases listing it.
+EVERYDAY_RATIO = 100
 #: jieba frequency given to dictionary words, high enough to beat the generic segmentation.
 USER_WORD_FREQ = 200_000
 
@@ -45,7 +48,8 @@ class Linker:
         self.index = index
         rows = index._rows("SELECT name, kind, pediatric FROM entities")
         self.entities = {name: (kind, bool(ped)) for name, kind, ped in rows}
-        self.symptom_terms = {t for t in model_for(index).vocabulary if t not in symptom_fragments()}
+        self.tokenizer = _fresh_tokenizer()
+        self.symptom_terms = self._symptom_terms(index, model_for(index).vocabulary)
         self.zh_aliases: dict[str, str] = {}
         self.en_aliases: dict[str, str] = {}
         for norm, target in index.alias_table().items():
@@ -53,15 +57,25 @@ class Linker:
                 self.zh_aliases[norm] = target
             else:
                 self.en_aliases[norm] = target
-        self.tokenizer = self._tokenizer()
+        self._add_words()
 
-    def _tokenizer(self):
-        tokenizer = _fresh_tokenizer()
+    def _symptom_terms(self, index, vocabulary) -> set[str]:
+        """Symptom terms worth linking in free text: the curated ones, and graph terms that are
+        not everyday words. CMeKG's symptom lists contain "工作", "正常", "牛奶" (fragments of
+        phrases); a term counts only if jieba's general frequency is at most
+        `EVERYDAY_RATIO` × the number of diseases listing it (咳嗽 1235 ≤ 100 × 637; 工作 66367 > 100 × 4)."""
+        general = self.tokenizer.FREQ
+        primary = dict(index._rows("SELECT term, primary_df FROM symptom_vocab"))
+        curated = symptoms.known_terms()
+        return {t for t in vocabulary if t not in symptom_fragments()
+                and (t in curated or general.get(t, 0) <= EVERYDAY_RATIO * primary.get(t, 0))}
+
+    def _add_words(self) -> None:
+        tokenizer = self.tokenizer
         words = set(self.entities) | set(self.zh_aliases) | self.symptom_terms | set(colloquial_zh())
         for word in sorted(words):
             if len(word) >= 2 and _CJK.search(word) and " " not in word:
                 tokenizer.add_word(word, USER_WORD_FREQ)
-        return tokenizer
 
     # -- resolution ---------------------------------------------------------------------------
     def resolve_zh(self, span: str) -> tuple[str, str, str] | None:

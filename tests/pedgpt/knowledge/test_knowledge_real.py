@@ -123,3 +123,14 @@ def test_unknown_wording_falls_back_to_look_alike_terms(real_index):
     model = model_for(real_index)
     assert "犬吠样咳嗽" in model.finding("犬吠样咳").forms
     assert model.finding("喵喵叫").forms == {}
+
+
+@pytest.mark.parametrize("text", ["小明的妈妈是一名护士，在人民医院工作", "我们去超市买了苹果、香蕉和牛奶",
+                                  "今天下雨了，出门记得带伞，路上注意安全", "孩子在学校和同学打架，老师让家长去一趟"])
+def test_everyday_text_links_nothing(real_index, text):
+    assert link_entities(text, real_index) == []
+
+
+def test_parent_phrasing_links_findings(real_index):
+    names = [f.name for f in link_entities("宝宝出生二十天，皮肤还是黄黄的，吃奶少，总想睡", real_index)]
+    assert names == ["黄疸", "吃奶差", "嗜睡"]
