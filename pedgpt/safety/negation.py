@@ -33,7 +33,9 @@ _ZH_HISTORY_AFTER = re.compile(r"^.{0,3}(病)?史")
 _ZH_CURRENT = re.compile(r"这次|本次|此次|今天|今日|今早|今晨|昨天|昨晚|刚才|刚刚|现在|正在|目前|又|再次|这回")
 _ZH_HYPO = re.compile(r"会不会|是否会|是不是会|担心|害怕|怕(会|是|引起|有|出现|抽|得)|预防|防止|以免|避免|万一|如果|若|假如|一旦|要是|警惕|"
                       r"注意观察|观察有无|是否(有|出现)|可能会|会引起|会导致|如有|如出现|出现.{0,6}时|小心")
-_ZH_QUESTION = re.compile(r"会.*[吗么?？]\s*$|能.*引起|会.*引起|出现.{0,8}(时|的话)")
+_ZH_QUESTION_BEFORE = re.compile(r"会|能不能|可能|是不是|是否|能否")
+_ZH_QUESTION_END = re.compile(r"[吗么嘛]\s*$|[?？]")
+_ZH_WHEN_AFTER = re.compile(r"^.{0,4}(时|的时候|的话)")
 
 # --- English
 _EN_NEG = re.compile(r"\b(no|not|never|neither|without|denies|denied|deny|denying|negative for|absence of|"
@@ -76,7 +78,7 @@ def status(text: str, start: int, end: int) -> str:
     left, right = clause_bounds(text, start, end)
     before, after = text[left:start], text[end:right]
     clause = text[left:right]
-    if _is_hypothetical(before, clause):
+    if _is_hypothetical(before, after, clause):
         return HYPOTHETICAL
     if _is_negated(text, left, start, end, before, after):
         return NEGATED
@@ -85,10 +87,14 @@ def status(text: str, start: int, end: int) -> str:
     return PRESENT
 
 
-def _is_hypothetical(before: str, clause: str) -> bool:
+def _is_hypothetical(before: str, after: str, clause: str) -> bool:
+    """Worries and questions about a finding that has not happened ("发烧会不会抽搐", "会引起抽搐吗",
+    "出现抽搐时怎么办"); a question about a present finding ("抽搐了会有后遗症吗") is not one."""
     if _ZH_HYPO.search(before) or _EN_HYPO.search(before):
         return True
-    return bool(_ZH_QUESTION.search(clause))
+    if _ZH_QUESTION_BEFORE.search(before) and _ZH_QUESTION_END.search(clause):
+        return True
+    return "出现" in before and bool(_ZH_WHEN_AFTER.search(after))
 
 
 def _is_history(before: str, after: str, clause: str) -> bool:

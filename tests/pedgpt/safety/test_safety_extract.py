@@ -91,7 +91,8 @@ def test_safety_extract_history(text, finding):
 
 
 @pytest.mark.parametrize("text,finding", [
-    ("发烧会不会抽搐？", "convulsion"), ("担心会抽搐", "convulsion"), ("worried about a stiff neck", "neck_stiffness"),
+    ("发烧会不会抽搐？", "convulsion"), ("担心会抽搐", "convulsion"), ("发烧会引起抽搐吗", "convulsion"),
+    ("出现抽搐时怎么办", "convulsion"), ("worried about a stiff neck", "neck_stiffness"),
     ("Can fever cause seizures?", "convulsion"), ("what should I do if he has a seizure", "convulsion"),
 ])
 def test_safety_extract_hypothetical(text, finding):
@@ -103,7 +104,7 @@ def test_safety_extract_hypothetical(text, finding):
     ("上次抽过，这次又抽了", "convulsion"), ("无发热但抽搐了", "convulsion"), ("不停地抽搐", "convulsion"),
     ("没多久就抽了", "convulsion"), ("no cough, but a stiff neck", "neck_stiffness"),
     ("history of febrile seizures, had another seizure today", "convulsion"),
-    ("no fever and is very lethargic", "lethargy"),
+    ("no fever and is very lethargic", "lethargy"), ("宝宝抽搐了会有后遗症吗", "convulsion"),
     ("I could see his ribs sucking in", "chest_indrawing"), ("even when I press on the spots they do not fade", "non_blanching_rash"),
 ])
 def test_safety_extract_present_despite_cues(text, finding):
