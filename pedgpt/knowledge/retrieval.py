@@ -44,6 +44,10 @@ INTENTS = (
 )
 #: Values per predicate: for a predicate the question asks about / for the others.
 PER_PREDICATE = (6, 2)
+#: Predicates never worth a citation slot.
+ADMINISTRATIVE = frozenset({"进入路径标准", "标准住院时间", "出院标准", "药品监管分级", "OTC类型", "贮藏", "有效期",
+                            "规格", "汉语拼音", "性状", "是否处方药", "是否纳入医保", "上位关系", "下位关系",
+                            "术前准备_天数", "术后住院_时间", "手术_时间", "分类", "药品类型", "用途分类"})
 #: Predicates listing findings, and findings too generic to be worth a citation slot.
 SYMPTOM_PREDICATES = ("常见症状", "临床症状及体征")
 GENERIC_FINDINGS = frozenset({"感染", "疼痛", "不适", "全身不适", "肿瘤", "紧张"})
@@ -121,6 +125,10 @@ def _ranked_facts(index, name: str, wanted: list[str]) -> list[Fact]:
         return []
     order = wanted + [p for p in DEFAULT_PREDICATES.get(entity.kind, DEFAULT_PREDICATES["disease"])
                       if p not in wanted]
+    # Then whatever else the entity has (川崎病 only has 诊断依据_* and 临床症状及体征), minus
+    # administrative predicates that never answer a clinical question.
+    present = dict.fromkeys(f.predicate for f in index.facts(entity.name))
+    order += [p for p in present if p not in order and p not in ADMINISTRATIVE]
     idf = model_for(index).idf
     ranked: list[Fact] = []
     for predicate in order:
