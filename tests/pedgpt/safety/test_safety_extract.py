@@ -104,7 +104,8 @@ def test_safety_extract_hypothetical(text, finding):
     ("上次抽过，这次又抽了", "convulsion"), ("无发热但抽搐了", "convulsion"), ("不停地抽搐", "convulsion"),
     ("没多久就抽了", "convulsion"), ("no cough, but a stiff neck", "neck_stiffness"),
     ("history of febrile seizures, had another seizure today", "convulsion"),
-    ("no fever and is very lethargic", "lethargy"), ("宝宝抽搐了会有后遗症吗", "convulsion"),
+    ("no fever and is very lethargic", "lethargy"), ("持续高热未退伴抽搐", "convulsion"), ("无缘无故抽搐", "convulsion"),
+    ("宝宝毫无反应", "lethargy"), ("宝宝抽搐了会有后遗症吗", "convulsion"),
     ("I could see his ribs sucking in", "chest_indrawing"), ("even when I press on the spots they do not fade", "non_blanching_rash"),
 ])
 def test_safety_extract_present_despite_cues(text, finding):
