@@ -143,7 +143,9 @@ class Conversation:
                 if time.monotonic() - saved >= SAVE_PARTIAL_EVERY_S:
                     store.save_partial(mid, answer, user_id=uid)
                     saved = time.monotonic()
-                yield base + [{"role": "assistant", "content": render.streaming_message(answer)}]
+                # Parent mode shows only the guarded answer: nothing unchecked reaches a parent.
+                shown = "" if self.ctx.settings.mode == "parent" else answer
+                yield base + [{"role": "assistant", "content": render.streaming_message(shown)}]
             status = "incomplete" if switch.is_set() else "complete"
         except Exception as exc:  # engine or backend failure: keep what was said, report it
             if not isinstance(exc, PedGPTError):
@@ -163,6 +165,8 @@ class Conversation:
                 checked = self.ctx.assistant.finish(turn, answer)
                 answer = checked.answer
                 results.update(dose_findings=checked.dose_checks, citations=checked.citations)
+                if checked.banner:  # the safety layer's own banner text for this level
+                    results["triage"] = dict(turn.triage, banner=checked.banner)
             if error is not None:
                 answer = self._failure_text(answer, error, lang)
                 gr.Warning(t("chat.failed", lang, error=self._reason(error)))

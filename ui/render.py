@@ -59,14 +59,21 @@ def streaming_message(text: str) -> str:
     return escape(text) + " ▌"
 
 
+
+
+
 def triage_banner(triage: dict | None, lang: str) -> str:
-    """Red box for emergencies, amber for urgent; nothing for routine."""
+    """Red box for emergencies, amber for urgent; nothing for routine. The text is the safety
+    layer's banner when the answer guard attached one, else the level's label with the advice."""
     level = (triage or {}).get("level")
     if level not in ("emergency", "urgent"):
         return ""
-    flags = "；".join(escape(f.get("text", "")) for f in (triage or {}).get("flags") or [] if f)
     advice = escape((triage or {}).get("advice") or "")
+    banner = (triage or {}).get("banner") or {}
     text = t(f"message.triage_{level}", lang, advice=advice)
+    if banner.get("text"):
+        text = f"⚠ {escape(banner['text'])}" + (f"<br>{advice}" if advice else "")
+    flags = "；".join(escape(f.get("text", "")) for f in (triage or {}).get("flags") or [] if f)
     detail = f"<br><small>{flags}</small>" if flags else ""
     return f'<div class="pedgpt-triage pedgpt-triage-{level}">{text}{detail}</div>'
 

@@ -162,3 +162,18 @@ def test_limits_message_length_is_configurable(app_ctx, as_user):
     app_ctx.limits = Limits(max_message_chars=10, max_new_tokens=24)
     with pytest.raises(gr.Error, match="最多 10 字"):
         send(ChatHandlers(app_ctx, "consult"), "宝宝发烧两天了怎么办呢", as_user("alice"))
+
+
+def test_parent_mode_shows_only_the_checked_answer(app_ctx, as_user):
+    from pedgpt.assistant import Assistant
+    from pedgpt.config import Settings
+
+    app_ctx.settings = Settings(db_url=app_ctx.db.url, mode="parent")
+    app_ctx.assistant = Assistant(app_ctx.engine, mode="parent")
+    alice, chat = as_user("alice"), ChatHandlers(app_ctx, "consult")
+    current = send(chat, "3周宝宝发烧38.2度，吃奶差", alice)[2]
+    frames = list(chat.answer(current, "zh", 24, 0, alice))
+    assert all(frame[-1]["content"] == " ▌" for frame in frames[:-1])  # nothing unchecked
+    answer = stored(app_ctx, alice, current["consult"])[-1]
+    assert answer.triage["level"] == "emergency" and answer.triage["banner"]["text"]
+    assert "pedgpt-triage-emergency" in frames[-1][-1]["content"]

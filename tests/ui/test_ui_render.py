@@ -82,3 +82,10 @@ def test_differential_rows():
                                       "unmatched": ["气促"], "examinations": ["胸片"],
                                       "department": "儿科", "facts": ["kb-1", "kb-2"]}])
     assert rows == [["肺炎", "0.81", "发热、咳嗽", "气促", "胸片", "儿科", "kb-1, kb-2"]]
+
+
+def test_the_safety_layers_banner_text_is_shown_when_present():
+    triage = {"level": "emergency", "advice": "立即拨打120", "flags": [],
+              "banner": {"level": "emergency", "text": "这是急症", "dismissable": False}}
+    html = render.triage_banner(triage, "zh")
+    assert "这是急症" in html and "立即拨打120" in html and "pedgpt-triage-emergency" in html
