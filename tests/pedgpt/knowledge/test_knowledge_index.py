@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pickle
 
-import pytest
 
 from pedgpt.knowledge import build, fact_id
 from pedgpt.knowledge.index import KnowledgeIndex, load_index
@@ -97,19 +96,6 @@ def test_rebuild_on_package_version_change(kb_home, tiny_pickle, monkeypatch):
     monkeypatch.setattr(source, "package_version", lambda: "9.9.9")
     second = load_index(source_path=tiny_pickle)
     assert second is not first and second.meta["pycmekg_version"] == "9.9.9"
-
-
-@pytest.mark.slow
-def test_real_cmekg_index(kb_home):
-    index = load_index()
-    stats = index.stats()
-    assert stats["entities"] > 27000 and stats["facts"] > 900_000
-    assert 1000 < stats["pediatric"] < 3000
-    otitis = index.entity("小儿急性中耳炎")
-    assert otitis is not None and otitis.pediatric
-    predicates = {f.predicate for f in index.facts(otitis.name)}
-    assert {"常见症状", "常见病因", "就诊科室"} <= predicates
-    assert index.entity("拉肚子").name == "腹泻"
 
 
 def test_iter_facts_bulk(tiny_index):
