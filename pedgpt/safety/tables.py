@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import sys
 from pathlib import Path
 from typing import TypeVar
 

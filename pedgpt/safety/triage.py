@@ -17,7 +17,7 @@ from pedgpt.errors import InputError
 from pedgpt.language import detect_language
 from pedgpt.safety import tables
 from pedgpt.safety.extract import PatientFacts, extract_patient
-from pedgpt.safety.schema import TriageRule, When
+from pedgpt.safety.schema import When
 
 LEVELS = ("routine", "urgent", "emergency")
 _RANK = {level: i for i, level in enumerate(LEVELS)}
