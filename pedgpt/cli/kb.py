@@ -60,6 +60,8 @@ def _search(args: argparse.Namespace) -> int:
         print(f"{entity['name']}{flag}{aliases}")
         for fact in entity["facts"]:
             print(f"  {fact['id']}  {fact['predicate']}: {fact['value']}")
+    if result.get("suggestions"):
+        print("did you mean: " + "、".join(result["suggestions"]))
     return 0
 
 

@@ -12,6 +12,8 @@ import time
 from pedgpt.errors import InputError
 from pedgpt.knowledge.retrieval import DEFAULT_PREDICATES
 
+#: Queries up to this long that are not an exact name or alias also get "did you mean" names.
+SUGGEST_MAX_CHARS = 12
 #: Runs per query kind when measuring latency.
 LATENCY_RUNS = 5
 
@@ -59,7 +61,12 @@ def search(text: str, facts_per_entity: int = 40, max_entities: int = 5, index=N
     for name in names:
         entity = index.entity(name)
         entities.append({**entity.to_dict(), "facts": _ordered_facts(index, name, entity.kind, facts_per_entity)})
-    return {"query": text, "entities": entities}
+    result = {"query": text, "entities": entities}
+    if index.resolve(text) is None and len(text) <= SUGGEST_MAX_CHARS:
+        # A short query that only partly matched may be a misspelt name (手足口炎 → 口炎, but
+        # 手足口病 was meant): offer the closest whole names too.
+        result["suggestions"] = [n for n in index.suggest(text, limit=5) if n not in names]
+    return result
 
 
 def _median_ms(func, runs: int) -> float:

@@ -80,3 +80,12 @@ def test_stats(tiny_cli, capsys):
     assert main(["kb", "stats"]) == 0
     out = capsys.readouterr().out
     assert "index build time" in out and "index size" in out and "latency" in out
+
+
+def test_search_partial_match_offers_suggestions(tiny_cli, capsys):
+    assert main(["kb", "search", "小儿腹泻病", "--json"]) == 0
+    data = _json(capsys)
+    assert [e["name"] for e in data["entities"]] == ["小儿腹泻"]
+    assert "小儿腹泻" not in data["suggestions"] and data["suggestions"]
+    assert main(["kb", "search", "儿童急性耳炎"]) == 2
+    assert "closest entries: 儿童急性中耳炎" in capsys.readouterr().err
