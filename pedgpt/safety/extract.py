@@ -117,6 +117,7 @@ _NEWBORN = re.compile(r"新生儿|newborn|neonate|neonatal", re.I)
 _ZH_SPECIAL_AGES = ((re.compile(r"满月|刚满月"), 1.0), (re.compile(r"百天|百日"), 100 / DAYS_PER_MONTH),
                     (re.compile(r"半岁"), 6.0), (re.compile(rf"{_KID}\s*(?:才|刚)?\s*半个月"), 0.5))
 #: "没满3个月" / "不到2岁" / "under 3 months": just below the bound (the bound minus half a unit).
+_AGE_UNDER_AFTER = re.compile(rf"({NUM})\s*(个月|岁|周|天)\s*(?:还)?(?:不到|未满|没满|不满)")
 _AGE_UNDER = re.compile(rf"(?:没满|未满|不满|不到|不足|还没到|小于|under|less than|younger than|not yet)\s*({NUM})\s*"
                         r"(个月|月|岁|周|天|months?|years?|weeks?|days?)(?:\s*old)?", re.I)
 _AGE_ZH_HALF_MONTHS = re.compile(rf"({NUM})\s*个半月(?!前|来|以来|了?[没不])")
@@ -136,7 +137,7 @@ def extract_age(text: str) -> tuple[float | None, bool]:
 
 
 def _age_under(text: str) -> float | None:
-    m = _AGE_UNDER.search(text)
+    m = _AGE_UNDER.search(text) or _AGE_UNDER_AFTER.search(text)
     value = cn_number(m.group(1)) if m else None
     if value is None:
         return None

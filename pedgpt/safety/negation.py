@@ -60,7 +60,7 @@ _EN_HYPO = re.compile(r"\b(worried|worry|worries|afraid|concerned|fear|risk of|p
                       r"starts?|shows?|is|are|becomes?)\b|whether|watch (out )?for|look out for|should i|"
                       r"will (he|she|it|this|they)|can (fever|it|this|a|high)|does (fever|it|a)|"
                       r"is it (possible|normal)|to avoid|avoid|unless|check for|look for)\b", re.IGNORECASE)
-_MAX_EN_WORDS = 8
+_MAX_EN_WORDS = 4
 _MAX_ZH_CHARS = 14
 
 
