@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pedgpt.errors import PedGPTError
 from ui.context import AppContext
 from ui.i18n import browser_language, t
+from ui.render import escape
 from ui.sidebar import list_update
 
 
@@ -23,5 +25,10 @@ class HeaderHandlers:
     def user_text(self, lang: str, request: gr.Request) -> str:
         info = self.ctx.engine.info()
         model = t("app.model", lang, model=info.get("model", "?"), backend=info.get("backend", "?"))
-        who = t("app.signed_in", lang, user=self.ctx.username(request))
-        return f"{who}  \n{model}"
+        name = self.ctx.username(request)
+        try:
+            shown = self.ctx.users.by_name(name).display_name or name
+        except PedGPTError:
+            shown = name
+        who = t("app.signed_in", lang, user=escape(shown))
+        return f"{who}  \n{escape(model)}"
