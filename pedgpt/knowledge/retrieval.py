@@ -129,18 +129,30 @@ def _ranked_facts(index, name: str, wanted: list[str]) -> list[Fact]:
     # administrative predicates that never answer a clinical question.
     present = dict.fromkeys(f.predicate for f in index.facts(entity.name))
     order += [p for p in present if p not in order and p not in ADMINISTRATIVE]
-    idf = model_for(index).idf
     ranked: list[Fact] = []
     for predicate in order:
         facts = index.facts(entity.name, [predicate])
         if predicate in SYMPTOM_PREDICATES:
-            # Typical findings first: clean terms many diseases share (发热, 咳嗽) before fragments.
-            facts.sort(key=lambda f: (f.value not in idf or f.value in GENERIC_FINDINGS, idf.get(f.value, 99.0)))
+            facts = _findings_order(facts, model_for(index))
         else:
             facts.sort(key=lambda f: len(f.value) > 30)  # stable: keep source order otherwise
         limit = PER_PREDICATE[0] if predicate in wanted or not wanted else PER_PREDICATE[1]
         ranked.extend(facts[:limit])
     return ranked
+
+
+def _findings_order(facts: list[Fact], model) -> list[Fact]:
+    """Clean findings first, alternating the most distinctive (耳痛 for otitis) and the most
+    common (发热): both kinds answer "what are the symptoms"; fragments and generic words last."""
+    clean_idf = model.idf_for_df(3)
+    clean = [f for f in facts if f.value in model.idf and model.idf[f.value] <= clean_idf
+             and f.value not in GENERIC_FINDINGS and f.value not in model.disease_names]
+    distinctive = sorted(clean, key=lambda f: (-model.idf[f.value], f.value))
+    common = sorted(clean, key=lambda f: (model.idf[f.value], f.value))
+    merged: list[Fact] = []
+    for pair in zip(distinctive, common):
+        merged.extend(f for f in pair if f not in merged)
+    return merged + [f for f in facts if f not in merged]
 
 
 def retrieve(question: str, patient=None, k: int = 8, max_tokens: int = 400, index=None) -> list[Fact]:
