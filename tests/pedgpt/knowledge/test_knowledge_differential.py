@@ -102,3 +102,14 @@ def test_config_validation_and_effect(tiny_index):
     assert all(0 < c.score <= 1 for c in plain)
     # Without the extra terms the score is the plain IDF-weighted coverage: both findings covered.
     assert plain[0].score == pytest.approx(1.0)
+
+
+def test_sex_only_nudges(tiny_index, monkeypatch):
+    from pedgpt.knowledge import ddx
+
+    model = ddx.model_for(tiny_index)
+    target = next(d for d in model.diseases.values() if d.name == "毛细支气管炎")
+    monkeypatch.setattr(target, "sex", "M")
+    boy = {c.name: c.score for c in differential(["发热", "咳嗽"], sex="M", index=tiny_index)}
+    girl = {c.name: c.score for c in differential(["发热", "咳嗽"], sex="f", index=tiny_index)}
+    assert boy["毛细支气管炎"] > girl["毛细支气管炎"] > 0

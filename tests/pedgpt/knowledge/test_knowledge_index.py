@@ -112,3 +112,17 @@ def test_version_and_fingerprint(tiny_index, kb_home, tiny_pickle):
     real = load_index(source_path=tiny_pickle)
     assert real.fingerprint.startswith("pycmekg-") and "schema-" in real.fingerprint
     assert real.fingerprint.endswith(real.meta["source_sha256"][:12])
+
+
+def test_missing_data_package_is_a_clear_error(kb_home, monkeypatch):
+    import importlib.util
+
+    from pedgpt.errors import PedGPTError
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    try:
+        load_index()
+    except PedGPTError as exc:
+        assert "pycmekg" in str(exc)
+    else:
+        raise AssertionError("expected a PedGPTError")
