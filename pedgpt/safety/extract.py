@@ -108,7 +108,7 @@ _AGE_EN = [
     re.compile(rf"\b({NUM})\s*(years?|yrs?|y)\s*(?:and\s*)?({NUM})\s*(months?|mos?|m)\b(?:[\s-]*old)?", re.I),
     re.compile(rf"\b({NUM})[\s-]*{_EN_UNIT}[\s-]*old\b", re.I),
     re.compile(rf"\b(?:aged?|age:?)\s*({NUM})\s*{_EN_UNIT}?\b", re.I),
-    re.compile(rf"\b({NUM})\s*(yo|y/o|y\.o\.?|yrs?|years?)(?![a-z])(?!\s*(?:ago|of|history))", re.I),
+    re.compile(rf"\b({NUM})\s*(yo|y/o|y\.o\.?|yrs?|years?|y)(?![a-z/])(?!\s*(?:ago|of|history))", re.I),
     re.compile(rf"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!x )(?<!in )(?<!within )(?<!every )(?<!after )"
                rf"(?<!than )(?<!next )(?<!per )(?<!-)\b({NUM})\s*(months?|mos?|mths?|m|weeks?|wks?)"
                rf"(?![a-z])(?!\s*(?:ago|of|history|later|before))", re.I),
