@@ -60,8 +60,7 @@ class KnowledgeIndex:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path | str) -> "KnowledgeIndex":
-        uri = f"file:{Path(path).resolve()}?mode=ro"
-        return cls(sqlite3.connect(uri, uri=True, check_same_thread=False), str(path))
+        return cls(sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False), str(path))
 
     @classmethod
     def from_graph(cls, graph: dict[str, dict[str, list[str]]], path: Path | str | None = None) -> "KnowledgeIndex":
@@ -235,6 +234,12 @@ class KnowledgeIndex:
 
 
 # -- loading with rebuild-on-change ----------------------------------------------------------
+def _read_only_uri(path: Path | str) -> str:
+    """SQLite URI opening `path` read-only (percent-encoded, so spaces and '#' are safe)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
+
 def _expected_meta(src: Path) -> dict[str, str]:
     info = source.describe(src)
     return {"source": info.path, "pycmekg_version": info.version, "source_size": str(info.size),
@@ -245,7 +250,7 @@ def _is_current(path: Path, expected: dict[str, str], src: Path) -> bool:
     if not path.is_file():
         return False
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         finally:

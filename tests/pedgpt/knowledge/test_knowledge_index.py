@@ -126,3 +126,10 @@ def test_missing_data_package_is_a_clear_error(kb_home, monkeypatch):
         assert "pycmekg" in str(exc)
     else:
         raise AssertionError("expected a PedGPTError")
+
+
+def test_index_path_with_spaces_and_hash(tmp_path):
+    folder = tmp_path / "my kb #1"
+    folder.mkdir()
+    index = KnowledgeIndex.from_graph(TINY_GRAPH, folder / "tiny index.sqlite")
+    assert index.entity("拉肚子").name == "腹泻"
