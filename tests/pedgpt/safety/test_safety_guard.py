@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pedgpt.errors import InputError
 from pedgpt.safety import SafetyContext, assess, check_answer, guard
@@ -303,9 +305,6 @@ def test_safety_guard_more_dangerous(answer, ctx, kind):
 def test_safety_guard_more_safe(answer, ctx):
     assert [f.kind for f in check_answer(answer, ctx) if f.severity != "low"] == []
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _PIECES = ["布洛芬", "对乙酰氨基酚", "aspirin", "每次", "mg", "mg/kg", "ml", "每6小时", "q4h", "每天3次", "不要",
            "10", "1.5", "-", "，", "。", " ", "g", "kg", "分2次", "不超过", "times a day", "Tylenol", "ORS", "\n"]
