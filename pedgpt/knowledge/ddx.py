@@ -86,6 +86,7 @@ NEAR = 0.6
 #: Predicates listed as recommended examinations, in order.
 EXAM_PREDICATES = ("检查", "实验室检查", "辅助检查", "影像学检查", "筛查")
 _LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
+_ENGLISH_CONNECTIVES = re.compile(r"\b(?:and|with|plus)\b", re.IGNORECASE)
 #: A disease's own finding is offered as "also ask about" when curated or listed by this many
 #: diseases (single-disease strings are mostly fragments); disease names listed as symptoms are not.
 UNMATCHED_MIN_DF = 3
@@ -188,15 +189,18 @@ def model_for(index) -> DifferentialModel:
 
 
 def split_findings(symptom_list) -> list[str]:
-    """Accept a list or one string separated by commas / 、/ ；(CLI and UI input)."""
+    """Accept a list or one string separated by commas / 、/ ；(CLI and UI input); Chinese items
+    are further split on connectives (伴, 及, 和, 甚至 ...) like the graph's own symptom strings."""
     if isinstance(symptom_list, str):
         symptom_list = [symptom_list]
     out: list[str] = []
     for item in symptom_list:
         for part in _LIST_SEPARATORS.split(str(item)):
-            part = part.strip()
-            if part and part not in out:
-                out.append(part)
+            # "发热3天伴咳嗽" and "runny nose and cough" are two findings each.
+            pieces = _ENGLISH_CONNECTIVES.split(part) if is_english(part) else symptoms.pieces(part)
+            for piece in (p.strip() for p in pieces):
+                if piece and piece not in out:
+                    out.append(piece)
     return out
 
 

@@ -113,3 +113,10 @@ def test_sex_only_nudges(tiny_index, monkeypatch):
     boy = {c.name: c.score for c in differential(["发热", "咳嗽"], sex="M", index=tiny_index)}
     girl = {c.name: c.score for c in differential(["发热", "咳嗽"], sex="f", index=tiny_index)}
     assert boy["毛细支气管炎"] > girl["毛细支气管炎"] > 0
+
+
+def test_free_text_findings_are_split(tiny_index):
+    assert split_findings("发热3天伴咳嗽、喘息") == ["发热3天", "咳嗽", "喘息"]
+    top = differential("发热3天伴咳嗽、喘息", age_months=8, index=tiny_index)
+    assert top[0].name == "毛细支气管炎" and len(top[0].matched) == 3
+    assert split_findings("runny nose and cough, fever") == ["runny nose", "cough", "fever"]
