@@ -124,12 +124,15 @@ class AnswerResult:
 class Assistant:
     """Wraps one engine with the clinical rules; stateless between turns."""
 
-    def __init__(self, engine: Engine, mode: str = "clinician", use_knowledge: bool = True) -> None:
+    def __init__(self, engine: Engine, mode: str = "clinician", use_knowledge: bool = True,
+                 knowledge_index=None) -> None:
+        """`knowledge_index`: a `pedgpt.knowledge.KnowledgeIndex`; None → the shared default."""
         if mode not in ("clinician", "parent"):
             raise InputError(f"unknown mode {mode!r}")
         self.engine = engine
         self.mode = mode
         self.use_knowledge = use_knowledge
+        self.knowledge_index = knowledge_index
 
     # ---- before generation --------------------------------------------------------------------
     def prepare(self, task: str, history: Sequence[dict], question: str,
@@ -164,7 +167,7 @@ class Assistant:
             return []
         from pedgpt.knowledge import retrieve
 
-        facts = retrieve(question, patient=patient, k=FACTS_PER_TURN)
+        facts = retrieve(question, patient=patient, k=FACTS_PER_TURN, index=self.knowledge_index)
         return [{"marker": f"F{i}", "id": f.id, "entity": f.entity, "predicate": f.predicate,
                  "value": f.value, "text": f.text} for i, f in enumerate(facts, start=1)]
 

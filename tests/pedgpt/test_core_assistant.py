@@ -1,0 +1,138 @@
+"""The assistant turn: patient context, triage, retrieval, context fitting, the answer guard.
+
+Runs on the tiny random transformers engine (`tiny_engine`) and a tiny hand-made knowledge
+graph; the safety rules are the real ones."""
+
+import pytest
+
+from pedgpt.assistant import Assistant, Patient, format_age
+from pedgpt.engine.base import Engine, EngineStats
+from pedgpt.errors import InputError
+from pedgpt.knowledge.index import KnowledgeIndex
+
+GRAPH = {
+    "小儿腹泻": {"常见症状": ["腹泻", "呕吐", "发热", "脱水"], "就诊科室": ["儿科"],
+                 "多发群体": ["2岁以下婴幼儿"], "相关药物": ["口服补液盐III"]},
+    "腹泻": {"常见症状": ["腹痛", "发热"], "别称": ["拉肚子"], "就诊科室": ["消化内科"]},
+}
+
+
+class ScriptedEngine(Engine):
+    """Test double: answers with a fixed text, counts tokens as characters."""
+
+    backend = "scripted"
+
+    def __init__(self, answer: str, context_length: int = 4096):
+        super().__init__(context_length=context_length)
+        self.answer, self.seen = answer, []
+
+    def info(self):
+        return {"model": "scripted", "backend": self.backend}
+
+    def count_tokens(self, text):
+        return len(text)
+
+    def _generate(self, messages, params, cancel):
+        self.seen.append(messages)
+        self.last_stats = EngineStats(finish_reason="stop")
+        yield self.answer
+
+
+@pytest.fixture(scope="module")
+def tiny_kb(tmp_path_factory):
+    return KnowledgeIndex.from_graph(GRAPH, tmp_path_factory.mktemp("kb") / "kb.sqlite")
+
+
+def test_patient_context_is_extracted_and_pinned(tiny_kb):
+    engine = ScriptedEngine("好的。")
+    assistant = Assistant(engine, knowledge_index=tiny_kb)
+    turn = assistant.prepare("consult", [], "宝宝1岁半，12公斤，拉肚子两天了", Patient(sex="F"))
+    assert turn.language == "zh"
+    assert turn.patient.age_months == pytest.approx(18)
+    assert turn.patient.weight_kg == pytest.approx(12)
+    system = turn.messages[0]["content"]
+    assert "年龄：1岁6个月" in system and "体重：12 kg" in system and "性别：女" in system
+
+
+def test_explicit_patient_values_win_over_text(tiny_kb):
+    assistant = Assistant(ScriptedEngine("ok"), knowledge_index=tiny_kb)
+    turn = assistant.prepare("consult", [], "My 3 year old has a cough", Patient(age_months=40))
+    assert turn.patient.age_months == 40 and turn.language == "en"
+
+
+def test_emergency_triage_reaches_prompt_and_result(tiny_kb):
+    assistant = Assistant(ScriptedEngine("可以在家观察。"), knowledge_index=tiny_kb)
+    result = assistant.ask("6周的宝宝发烧38.5度")
+    assert result.triage["level"] == "emergency"
+    assert "120" in assistant.engine.seen[-1][0]["content"]
+    assert result.triage["flags"]
+
+
+def test_citations_come_from_the_index_with_markers(tiny_kb):
+    assistant = Assistant(ScriptedEngine("多补液 [F1]。"), knowledge_index=tiny_kb)
+    result = assistant.ask("孩子拉肚子怎么办")
+    assert result.citations, "a diarrhoea question must retrieve facts"
+    for citation in result.citations:
+        assert tiny_kb.fact(citation["id"]) is not None
+        assert citation["text"] in assistant.engine.seen[-1][0]["content"]
+    assert result.citations[0]["cited"] is True
+
+
+def test_unsafe_answer_is_flagged(tiny_kb):
+    answer = "可以给孩子吃阿司匹林退烧，每次100mg。"
+    assistant = Assistant(ScriptedEngine(answer), knowledge_index=tiny_kb)
+    result = assistant.ask("1岁宝宝发烧38.5度，吃什么药", patient=Patient(weight_kg=10))
+    kinds = {finding["kind"] for finding in result.dose_checks}
+    assert "forbidden_drug" in kinds
+
+
+def test_oldest_turns_dropped_but_patient_context_kept():
+    engine = ScriptedEngine("ok", context_length=700)
+    assistant = Assistant(engine, use_knowledge=False)
+    history = []
+    for i in range(6):
+        history += [{"role": "user", "content": f"问题{i} " + "很长的描述" * 10},
+                    {"role": "assistant", "content": f"回答{i} " + "详细的解释" * 10}]
+    turn = assistant.prepare("consult", history, "现在怎么办？", Patient(age_months=30, weight_kg=13),
+                             max_new_tokens=100)
+    assert turn.dropped_turns > 0 and turn.dropped_turns % 2 == 0
+    assert "体重：13 kg" in turn.messages[0]["content"]
+    assert turn.messages[-1]["content"] == "现在怎么办？"
+    assert turn.messages[1]["role"] == "user"  # pairs are dropped whole
+    assert engine.prompt_tokens(turn.messages) <= 700 - 100
+
+
+def test_question_too_long_even_without_history():
+    assistant = Assistant(ScriptedEngine("ok", context_length=300), use_knowledge=False)
+    with pytest.raises(InputError, match="too long"):
+        assistant.prepare("consult", [], "咳嗽" * 200, max_new_tokens=50)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_rejected(question):
+    with pytest.raises(InputError):
+        Assistant(ScriptedEngine("ok"), use_knowledge=False).prepare("consult", [], question)
+
+
+@pytest.mark.parametrize("kwargs", [{"weight_kg": 0}, {"weight_kg": -1}, {"weight_kg": 500},
+                                    {"age_months": -2}, {"age_months": 300}, {"sex": "X"}])
+def test_patient_values_validated(kwargs):
+    with pytest.raises(InputError):
+        Patient(**kwargs)
+
+
+def test_format_age():
+    assert format_age(18, "zh") == "1岁6个月"
+    assert format_age(24, "zh") == "2岁"
+    assert format_age(3, "en") == "3 mo"
+
+
+def test_tiny_engine_streams_through_assistant(tiny_engine):
+    assistant = Assistant(tiny_engine, use_knowledge=False)
+    turn = assistant.prepare("medicate", [], "布洛芬怎么吃？", Patient(age_months=24, weight_kg=12),
+                             max_new_tokens=8)
+    pieces = list(assistant.stream(turn, max_new_tokens=8))
+    result = assistant.finish(turn, "".join(pieces))
+    assert result.task == "medicate" and result.language == "zh"
+    assert result.answer == "".join(pieces)
+    assert tiny_engine.last_stats.completion_tokens <= 8
