@@ -80,7 +80,7 @@ class ChatHandlers:
         self.ctx.switches.stop(self.ctx.session_key(request))
 
     def regenerate(self, current: dict, lang: str, request: gr.Request) -> list[dict]:
-        """Drop the last answer and show the placeholder; `answer` follows."""
+        """Drop the last answer and show the pending-answer marker; `answer` follows."""
         uid = self.ctx.user_id(request)
         cid = (current or {}).get(self.task)
         if not cid:

@@ -89,7 +89,7 @@ class Conversation:
 
     def view(self, uid: int, cid: int | None, lang: str, pending: bool = False,
              audit: bool = False) -> list[dict]:
-        """The chat as shown; `pending` adds the "answer coming" placeholder."""
+        """The chat as shown; `pending` adds the "answer coming" marker."""
         if not cid:
             return []
         chat = render.chat_history(self.ctx.consultations.messages(uid, cid, audit=audit), lang)

@@ -42,7 +42,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
 
 
 def t(key: str, language: str = DEFAULT_LANGUAGE, **values) -> str:
-    """The string `key` in `language`, with `{placeholders}` filled from `values`."""
+    """The string `key` in `language`, with `{fields}` filled from `values`."""
     text = strings(normalize(language))[key]
     return text.format(**values) if values else text
 

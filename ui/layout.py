@@ -51,8 +51,9 @@ def build_demo(settings: Settings, engine: Engine, db: Database,
                             label=f"tabs.{task}") as tab:
                     setattr(p, f"tab_{task}", tab)
                     if task == "diagnose":
-                        _diagnosis_form(p, tr)
-                    elif task == "medicate":
+                        _diagnosis_tab(p, tr)
+                        continue
+                    if task == "medicate":
                         _medication_form(p, tr)
                     _chat_panel(p, tr, task)
         _settings(p, tr, ctx.limits)
@@ -96,8 +97,8 @@ def _sidebar(p, tr: Translations) -> None:
         p.new = tr.add(gr.Button(tr.text("sidebar.new"), variant="primary", elem_id="conv-new"),
                        value="sidebar.new")
         p.search = tr.add(gr.Textbox(label=tr.text("sidebar.search"), elem_id="conv-search",
-                                     placeholder=tr.text("sidebar.search_placeholder")),
-                          label="sidebar.search", placeholder="sidebar.search_placeholder")
+                                     placeholder=tr.text("sidebar.search_example")),
+                          label="sidebar.search", placeholder="sidebar.search_example")
         p.archived = tr.add(gr.Checkbox(label=tr.text("sidebar.show_archived"),
                                         elem_id="conv-archived"), label="sidebar.show_archived")
         p.conv_list = gr.Radio([], label=tr.text("sidebar.empty"), elem_id="conv-list")
@@ -136,9 +137,9 @@ def _chat_panel(p, tr: Translations, task: str) -> None:
                              height=CHAT_HEIGHT, buttons=["copy"], sanitize_html=True,
                              feedback_options=("Like", "Dislike")), label="chat.label")
     with gr.Row():
-        box = tr.add(gr.Textbox(label=tr.text("chat.input"), placeholder=tr.text("chat.placeholder"),
+        box = tr.add(gr.Textbox(label=tr.text("chat.input"), placeholder=tr.text("chat.input_hint"),
                                 lines=2, max_lines=8, scale=6, elem_id=f"{task}-input"),
-                     label="chat.input", placeholder="chat.placeholder")
+                     label="chat.input", placeholder="chat.input_hint")
         send = tr.add(gr.Button(tr.text("chat.send"), variant="primary", scale=1,
                                 elem_id=f"{task}-send"), value="chat.send")
     with gr.Row():
@@ -154,44 +155,52 @@ def _chat_panel(p, tr: Translations, task: str) -> None:
                                                editing=gr.State(False)))
 
 
-def _diagnosis_form(p, tr: Translations) -> None:
+def _diagnosis_tab(p, tr: Translations) -> None:
+    """Case form with the streamed assessment under it; differential and triage beside them."""
     with gr.Row():
+        with gr.Column(scale=3):
+            _diagnosis_form(p, tr)
+            _chat_panel(p, tr, "diagnose")
         with gr.Column(scale=2):
-            tr.add(gr.Markdown(tr.text("diagnosis.heading")), value="diagnosis.heading")
-            with gr.Row():
-                years = _number(tr, "patient.age_years", "dx-years")
-                months = _number(tr, "patient.age_months", "dx-months")
-                weight = _number(tr, "patient.weight", "dx-weight")
-            with gr.Row():
-                sex = tr.add(gr.Radio(tr.choices(SEX_CHOICES), value="", label=tr.text("patient.sex"),
-                                      elem_id="dx-sex"), label="patient.sex", choices=SEX_CHOICES)
-                temp = _number(tr, "diagnosis.temperature", "dx-temp")
+            p.dx.table = gr.Dataframe(
+                headers=render.headers(render.DIFFERENTIAL_COLUMNS, tr.lang),
+                label=tr.text("diagnosis.differential"), interactive=False, wrap=True,
+                elem_id="dx-differential")
+            tr.add(gr.Markdown(tr.text("diagnosis.triage")), value="diagnosis.triage")
+            p.dx.triage = gr.HTML("", elem_id="dx-triage")
+            gr.Markdown(_attribution(), elem_classes="pedgpt-card-heading")
+
+
+def _diagnosis_form(p, tr: Translations) -> None:
+    tr.add(gr.Markdown(tr.text("diagnosis.heading")), value="diagnosis.heading")
+    with gr.Group():
+        with gr.Row():
+            years = _number(tr, "patient.age_years", "dx-years")
+            months = _number(tr, "patient.age_months", "dx-months")
+            weight = _number(tr, "patient.weight", "dx-weight")
+            temp = _number(tr, "diagnosis.temperature", "dx-temp")
+        sex = tr.add(gr.Radio(tr.choices(SEX_CHOICES), value="", label=tr.text("patient.sex"),
+                              elem_id="dx-sex"), label="patient.sex", choices=SEX_CHOICES)
+        with gr.Row():
             chief = _textbox(tr, "diagnosis.chief_complaint", "dx-chief")
-            duration = _textbox(tr, "diagnosis.duration", "dx-duration", "diagnosis.duration_placeholder")
-            symptoms = _textbox(tr, "diagnosis.symptoms", "dx-symptoms", "diagnosis.symptoms_placeholder")
+            duration = _textbox(tr, "diagnosis.duration", "dx-duration", "diagnosis.duration_example")
+        symptoms = _textbox(tr, "diagnosis.symptoms", "dx-symptoms", "diagnosis.symptoms_example")
+        with gr.Row():
             exam = _textbox(tr, "diagnosis.exam", "dx-exam")
             labs = _textbox(tr, "diagnosis.labs", "dx-labs")
-            submit = tr.add(gr.Button(tr.text("diagnosis.submit"), variant="primary",
-                                      elem_id="dx-submit"), value="diagnosis.submit")
-        with gr.Column(scale=3):
-            table = gr.Dataframe(headers=render.headers(render.DIFFERENTIAL_COLUMNS, tr.lang),
-                                 label=tr.text("diagnosis.differential"), interactive=False,
-                                 wrap=True, elem_id="dx-differential")
-            tr.add(gr.Markdown(tr.text("diagnosis.triage")), value="diagnosis.triage")
-            triage = gr.HTML("", elem_id="dx-triage")
-            gr.Markdown(_attribution(), elem_classes="pedgpt-card-heading")
+    submit = tr.add(gr.Button(tr.text("diagnosis.submit"), variant="primary", elem_id="dx-submit"),
+                    value="diagnosis.submit")
     p.dx = SimpleNamespace(form=[years, months, sex, weight, temp, chief, duration, symptoms, exam,
-                                 labs], submit=submit, table=table, triage=triage,
-                           question=gr.State(""))
+                                 labs], submit=submit, question=gr.State(""))
 
 
 def _medication_form(p, tr: Translations) -> None:
     with gr.Row():
         with gr.Column(scale=2):
             tr.add(gr.Markdown(tr.text("medication.heading")), value="medication.heading")
-            drug = _textbox(tr, "medication.drug", "med-drug", "medication.drug_placeholder")
+            drug = _textbox(tr, "medication.drug", "med-drug", "medication.drug_example")
             indication = _textbox(tr, "medication.indication", "med-indication",
-                                  "medication.indication_placeholder")
+                                  "medication.indication_example")
             with gr.Row():
                 years = _number(tr, "patient.age_years", "med-years")
                 months = _number(tr, "patient.age_months", "med-months")
@@ -252,11 +261,12 @@ def _number(tr: Translations, key: str, elem_id: str):
                              max_lines=1), label=key)
 
 
-def _textbox(tr: Translations, key: str, elem_id: str, placeholder: str | None = None,
+def _textbox(tr: Translations, key: str, elem_id: str, example: str | None = None,
              lines: int = 1):
-    keys = {"label": key, **({"placeholder": placeholder} if placeholder else {})}
+    """A labelled text box; `example` is the i18n key of the grey example text inside it."""
+    keys = {"label": key, **({"placeholder": example} if example else {})}
     return tr.add(gr.Textbox(label=tr.text(key), lines=lines, elem_id=elem_id,
-                             placeholder=tr.text(placeholder) if placeholder else None), **keys)
+                             placeholder=tr.text(example) if example else None), **keys)
 
 
 def _attribution() -> str:

@@ -32,7 +32,7 @@ class Translations:
         return [(t(key, self.lang), value) for key, value in pairs]
 
     def add(self, component: Any, **keys: Any) -> Any:
-        """Register `component`; `keys` maps a property (label, value, placeholder, info,
+        """Register `component`; `keys` maps a property (label, value, info, the example text,
         choices) to an i18n key (choices: a list of (key, value) pairs)."""
         self.components.append(component)
         self._keys.append(keys)
