@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from pedgpt.engine.base import GenerationParams
 from pedgpt.errors import InputError
 
 BENCH_QUESTION = "请详细介绍一下儿童发热的家庭护理方法和需要就医的情况。"
@@ -65,7 +66,8 @@ def raw_llama_tokens(llm, prompt_ids: list[int], max_new_tokens: int):
 
     vocab = llm._model.vocab
     for count, token in enumerate(llm.generate(prompt_ids, temp=0.0, top_k=0, min_p=0.0,
-                                               top_p=1.0, repeat_penalty=1.0, reset=True)):
+                                               top_p=1.0, repeat_penalty=GenerationParams.repetition_penalty,
+                                               reset=True)):
         if llama_cpp.llama_vocab_is_eog(vocab, token) or count >= max_new_tokens:
             return
         yield token
@@ -92,12 +94,14 @@ def summarize(samples: list[DecodeSample]) -> dict:
 
 
 def decode_comparison(model: str | None = None, reps: int = 5, max_new_tokens: int = 128,
-                      question: str = BENCH_QUESTION) -> dict:
-    """Decode tokens/s of `load_engine(model)` beside raw llama-cpp-python on the same GGUF."""
+                      question: str = BENCH_QUESTION, threads: int | None = None) -> dict:
+    """Decode tokens/s of `load_engine(model)` beside raw llama-cpp-python on the same GGUF.
+
+    `threads` overrides the engine's default (the cores this process may use) for both."""
     from pedgpt.engine import load_engine
     from pedgpt.engine.llamacpp_backend import open_llama
 
-    engine = load_engine(model, backend="llamacpp")
+    engine = load_engine(model, backend="llamacpp", **({"n_threads": threads} if threads else {}))
     messages = [{"role": "user", "content": question}]
     raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads)
     prompt_ids = engine.encode_prompt(messages)
@@ -114,8 +118,10 @@ def decode_comparison(model: str | None = None, reps: int = 5, max_new_tokens: i
             "ratio": round(result["engine"]["decode_tps_median"] / raw_median, 3) if raw_median else None}
 
 
-def check_reps(reps: int) -> int:
+def check_reps(reps: int, threads: int | None = None) -> int:
     if not 1 <= reps <= 100:
         raise InputError(f"--reps must be between 1 and 100, got {reps}")
+    if threads is not None and not 1 <= threads <= 512:
+        raise InputError(f"--threads must be between 1 and 512, got {threads}")
     return reps
 

@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="a GGUF model (default: PEDGPT_MODEL or the embedded model)")
     p.add_argument("--reps", type=number(int, "--reps"), default=5, help="timed runs per contender")
     p.add_argument("--max-new-tokens", type=number(int, "--max-new-tokens"), default=128)
+    p.add_argument("--threads", type=number(int, "--threads"),
+                   help="threads for both contenders (default: the cores this process may use)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -25,10 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from pedgpt.config import Settings
     from pedgpt.engine import GenerationParams
 
-    check_reps(args.reps)
+    check_reps(args.reps, args.threads)
     GenerationParams(max_new_tokens=args.max_new_tokens)  # validates the range
     settings = Settings.from_env(model=args.model)
-    result = decode_comparison(settings.model, reps=args.reps, max_new_tokens=args.max_new_tokens)
+    result = decode_comparison(settings.model, reps=args.reps, max_new_tokens=args.max_new_tokens,
+                               threads=args.threads)
     if args.json:
         emit_json(result)
         return 0

@@ -73,7 +73,8 @@ class LlamaCppEngine(Engine):
     def _template(self):
         model = self.llm._model
         meta = self.llm.metadata
-        bos = model.token_get_text(model.token_bos()) if model.add_bos_token() else ""
+        # As transformers' apply_chat_template: the template decides whether to emit bos_token.
+        bos = model.token_get_text(model.token_bos()) if model.token_bos() >= 0 else ""
         eos = model.token_get_text(model.token_eos()) if model.token_eos() >= 0 else ""
         eot = model.token_eot()
         extra = (model.token_get_text(eot),) if eot >= 0 else ()
@@ -113,16 +114,15 @@ class LlamaCppEngine(Engine):
         started = time.perf_counter()
         self.llm.set_seed(params.seed)
         tokens = self.llm.generate(prompt, temp=float(params.temperature), top_p=params.top_p,
-                                   top_k=0, min_p=0.0, repeat_penalty=1.0, reset=True)
+                                   top_k=0, min_p=0.0, repeat_penalty=params.repetition_penalty, reset=True)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         is_eog, piece = self._is_eog, self._piece  # locals: this loop runs once per token
-        stats.finish_reason = "length"
+        stats.finish_reason = "stop"  # end of turn, or the caller stopped at a stop string
         try:
             for token in tokens:
                 if stats.first_token_s is None:
                     stats.first_token_s = time.perf_counter() - started
                 if is_eog(token):
-                    stats.finish_reason = "stop"
                     break
                 stats.completion_tokens += 1
                 text = decoder.decode(piece(token))
@@ -132,6 +132,7 @@ class LlamaCppEngine(Engine):
                     stats.finish_reason = "cancelled"
                     break
                 if stats.completion_tokens >= budget:
+                    stats.finish_reason = "length"
                     break
             tail = decoder.decode(b"", final=True)
             if tail and stats.finish_reason != "cancelled":

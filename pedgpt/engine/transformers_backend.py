@@ -211,6 +211,7 @@ class TransformersEngine(Engine):
             max_new_tokens=budget, do_sample=sampling,
             temperature=params.temperature if sampling else None,
             top_p=params.top_p if sampling else None, top_k=None,
+            repetition_penalty=params.repetition_penalty if params.repetition_penalty != 1.0 else None,
             eos_token_id=self.eos_ids,
             pad_token_id=_first_not_none(self.tokenizer.pad_token_id, self.eos_ids[0]))
         input_ids = torch.tensor([ids], dtype=torch.long, device=self.model.device)

@@ -65,6 +65,7 @@ def test_stop_string(embedded_engine):
     full = embedded_engine.generate(EN, max_new_tokens=24)
     word = full.split()[3]
     assert embedded_engine.generate(EN, max_new_tokens=24, stop=[word]) == full[: full.find(word)]
+    assert embedded_engine.last_stats.finish_reason == "stop"
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")  # no kept-alive socket outliving shutdown()
         self.end_headers()
         self.wfile.write(data)
 

@@ -40,6 +40,7 @@ def test_stop_string_cuts_the_answer(tiny_engine):
     stop = full[len(full) // 2: len(full) // 2 + 2]
     cut = tiny_engine.generate(ASK, max_new_tokens=40, stop=[stop])
     assert cut == full[: full.find(stop)] and stop not in cut
+    assert tiny_engine.last_stats.finish_reason == "stop"
 
 
 def test_cancel_mid_stream_then_usable_again(tiny_engine):
@@ -126,10 +127,38 @@ def test_fed_ids_equal_training_collator_ids(tiny_engine, monkeypatch):
     assert labels[n] != -100  # ... and the answer starts right after it
 
 
+def generated_ids(engine, max_new_tokens=16):
+    """New token ids of a greedy engine generation (streamed text of random byte tokens can be
+    invalid UTF-8, so ids, not text, are compared)."""
+    captured = []
+    real = engine.model.generate
+
+    def spy(**kwargs):
+        out = real(**kwargs)
+        captured.append(out[0, kwargs["input_ids"].shape[1]:].tolist())
+        return out
+
+    engine.model.generate = spy
+    try:
+        engine.generate(ASK, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    finally:
+        del engine.model.generate
+    return captured[0]
+
+
+def reference_ids(engine, model, max_new_tokens=16):
+    import torch
+
+    ids = torch.tensor([engine.encode_prompt(ASK)])
+    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+                         do_sample=False, eos_token_id=engine.eos_ids, pad_token_id=0)
+    return out[0, ids.shape[1]:].tolist()
+
+
 def test_peft_lora_adapter_via_manifest(tiny_model_dir, tmp_path):
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     torch.manual_seed(1)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -148,14 +177,10 @@ def test_peft_lora_adapter_via_manifest(tiny_model_dir, tmp_path):
     assert with_adapter != base_engine.generate(ASK, max_new_tokens=16)
 
     # Same tokens as PEFT itself on the same bf16 base.
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     reference = PeftModel.from_pretrained(
         AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.bfloat16),
         tmp_path / "run" / "adapter").merge_and_unload()
-    ids = torch.tensor([engine.encode_prompt(ASK)])
-    out = reference.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=16,
-                             do_sample=False, eos_token_id=engine.eos_ids, pad_token_id=0)
-    assert with_adapter == tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+    assert generated_ids(engine) == reference_ids(engine, reference)
 
     # An adapter folder on its own works too (base from adapter_config.json).
     assert load_engine(str(tmp_path / "run" / "adapter")).generate(ASK, max_new_tokens=16) == with_adapter
@@ -213,9 +238,6 @@ def test_moe_lora_adapter_via_manifest_and_folder(tiny_model_dir, tmp_path):
     assert answer != load_engine(str(tiny_model_dir)).generate(ASK, max_new_tokens=16)
     reference = load_moe_adapter(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.bfloat16),
                                  tmp_path / "run" / "moe")
-    ids = torch.tensor([engine.encode_prompt(ASK)])
-    out = reference.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=16,
-                             do_sample=False, eos_token_id=engine.eos_ids, pad_token_id=0)
-    assert answer == engine.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+    assert generated_ids(engine) == reference_ids(engine, reference)
     # The adapter folder alone (base from moe_lora_config.json) gives the same model.
     assert load_engine(str(tmp_path / "run" / "moe")).generate(ASK, max_new_tokens=16) == answer
