@@ -79,6 +79,8 @@ def _differential(args: argparse.Namespace) -> int:
     for rank, cand in enumerate(candidates, start=1):
         print(f"{rank:2d}. {cand.name}  {cand.score:.3f}  [{cand.department or '—'}]")
         print(f"    matched: {'、'.join(cand.matched)}")
+        if cand.contradicted:
+            print(f"    against: {'、'.join(cand.contradicted)}")
         if cand.unmatched:
             print(f"    also ask about: {'、'.join(cand.unmatched)}")
         if cand.examinations:

@@ -27,7 +27,7 @@ from pedgpt.knowledge import classify, symptoms
 from pedgpt.knowledge.model import fact_id
 
 #: Bump when tables or derived content change: old indexes are rebuilt automatically.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 #: Predicates that list a disease's findings (the differential's evidence).
 SYMPTOM_PREDICATES = ("常见症状", "临床症状及体征", "诊断依据_症状", "诊断依据_临床表现", "诊断依据_体征")
 #: Minimum number of diseases that list a phrase for it to count as a vocabulary term.

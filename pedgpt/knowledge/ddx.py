@@ -64,6 +64,8 @@ class DifferentialConfig:
     """Multipliers when a disease's population names the patient's sex / only the other sex."""
     adult_penalty: float = 0.8
     """Multiplier for diseases not flagged pediatric (only with `pediatric_only=False`)."""
+    negative_penalty: float = 0.75
+    """Multiplier per denied finding ("无发热") that the disease lists."""
 
     def __post_init__(self) -> None:
         for name in ("focus_weight", "name_weight", "prior_weight"):
@@ -75,6 +77,8 @@ class DifferentialConfig:
             raise ValueError("age_boost must be >= 1, age_cutoff in [0, 1), age_min_spread > 0")
         if not all(0 < v <= 2 for v in self.sex_nudge) or not 0 < self.adult_penalty <= 1:
             raise ValueError("sex_nudge values must be in (0, 2] and adult_penalty in (0, 1]")
+        if not 0 < self.negative_penalty <= 1:
+            raise ValueError("negative_penalty must be in (0, 1]")
 
 
 DEFAULT_CONFIG = DifferentialConfig()
@@ -257,7 +261,8 @@ def differential(symptoms_given, age_months: float | None = None, sex: str | Non
                  pediatric_only: bool = True, index=None, config: DifferentialConfig | None = None) -> list[Candidate]:
     """Top-`k` diseases for the given findings (list or comma-separated string), best first.
 
-    Raises `InputError` when no finding is recognised (message names the closest known terms).
+    Negated findings ("无发热", "no fever") lower the diseases that list them. Raises `InputError`
+    when no positive finding is recognised (the message names the closest known terms).
     """
     from pedgpt.knowledge.index import load_index
 
@@ -268,25 +273,54 @@ def differential(symptoms_given, age_months: float | None = None, sex: str | Non
         raise InputError("no symptoms given")
     sex = _check_inputs(age_months, sex, k)
     cfg = config or DEFAULT_CONFIG
-    findings = [model.finding(t) for t in texts]
-    known = [f for f in findings if f.forms]
-    if not known:
-        raise InputError(no_match_message(index, texts))
+    positives, negatives = _partition(model, texts)
+    if not positives:
+        raise InputError(no_match_message(index, [t for t in texts if not negated(t)] or texts))
     scored = []
-    pool = sorted({i for f in known for t in f.forms for i in model.postings.get(t, ())})
+    pool = sorted({i for f in positives for t in f.forms for i in model.postings.get(t, ())})
     for disease in (model.diseases[i] for i in pool):
         if pediatric_only and not disease.pediatric:
             continue
-        factor = _age_factor(disease, age_months, cfg) * _sex_factor(disease, sex, cfg)
+        contradicted = [f.text for f in negatives if _match(f, disease, model.idf)[2] is not None]
+        factor = (_age_factor(disease, age_months, cfg) * _sex_factor(disease, sex, cfg)
+                  * cfg.negative_penalty ** len(contradicted))
         if not disease.pediatric:
             factor *= cfg.adult_penalty
         if factor == 0.0:
             continue
-        value, matches = score_disease(known, disease, model.idf, cfg)
+        value, matches = score_disease(positives, disease, model.idf, cfg)
         if value > 0:
-            scored.append((round(value * factor, 6), disease, matches))
+            scored.append((round(value * factor, 6), disease, matches, contradicted))
     scored.sort(key=lambda s: (-s[0], not s[1].pediatric, s[1].name))
-    return [_candidate(index, model, value, disease, matches) for value, disease, matches in scored[:k]]
+    return [_candidate(index, model, *item) for item in scored[:k]]
+
+
+_NEGATION_ZH = re.compile(r"^(?:无|不|没有|没|未|否认)")
+_NEGATION_EN = re.compile(r"^(?:no|not|without|denies|negative for)\s+", re.IGNORECASE)
+
+
+def negated(text: str) -> str | None:
+    """The finding a negated text denies ("无发热" → "发热", "no fever" → "fever"), else None."""
+    pattern = _NEGATION_EN if is_english(text) else _NEGATION_ZH
+    rest = pattern.sub("", text, count=1).strip()
+    return rest if rest and rest != text.strip() else None
+
+
+def _partition(model: DifferentialModel, texts: list[str]) -> tuple[list[Finding], list[Finding]]:
+    """Recognised positive findings, and recognised denied ones (a text like "不适" that is itself
+    a known finding stays positive)."""
+    positives, negatives = [], []
+    for text in texts:
+        finding = model.finding(text)
+        denied = negated(text)
+        if denied and not (finding.forms and text in finding.forms):
+            inner = model.finding(denied)
+            if inner.forms:
+                negatives.append(Finding(text, inner.forms))
+            continue
+        if finding.forms:
+            positives.append(finding)
+    return positives, negatives
 
 
 def unrecognised(symptoms_given, index=None) -> list[str]:
@@ -298,7 +332,8 @@ def unrecognised(symptoms_given, index=None) -> list[str]:
     model = model_for(index)
     out = []
     for text in split_findings(symptoms_given):
-        if not model.finding(text).forms:
+        denied = negated(text)
+        if not model.finding(text).forms and not (denied and model.finding(denied).forms):
             near = closest_terms(index, text, model.idf, limit=3)
             out.append(f"{text} (closest: {'、'.join(near) if near else 'none'})")
     return out
@@ -327,7 +362,8 @@ def no_match_message(index, texts: list[str]) -> str:
     return "no match in the knowledge base for " + "; ".join(hints)
 
 
-def _candidate(index, model: DifferentialModel, value: float, disease: _Disease, matches) -> Candidate:
+def _candidate(index, model: DifferentialModel, value: float, disease: _Disease, matches,
+               contradicted: list[str]) -> Candidate:
     matched, fact_ids = [], []
     hit_terms = set()
     for finding, credit, term, fact in matches:
@@ -344,7 +380,7 @@ def _candidate(index, model: DifferentialModel, value: float, disease: _Disease,
     return Candidate(name=disease.name, score=round(value, 4), matched=tuple(matched), unmatched=tuple(unmatched),
                      examinations=tuple(dict.fromkeys(f.value for f in exams)),
                      department="、".join(dict.fromkeys(f.value for f in departments)),
-                     facts=tuple(dict.fromkeys(fact_ids)))
+                     facts=tuple(dict.fromkeys(fact_ids)), contradicted=tuple(contradicted))
 
 
 def _unmatched(model: DifferentialModel, disease: _Disease, hit: set[str]) -> list[str]:

@@ -111,6 +111,8 @@ class Candidate:
     """就诊科室, joined with "、" ("" when the graph has none)."""
     facts: tuple[str, ...] = field(default=())
     """Fact ids supporting the candidate (matched symptoms, department, examinations)."""
+    contradicted: tuple[str, ...] = ()
+    """Denied findings ("无发热") the disease lists; each lowered its score."""
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)

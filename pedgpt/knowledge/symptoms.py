@@ -88,8 +88,14 @@ def contained_terms(phrase: str, vocabulary: set[str] | frozenset[str]) -> list[
     return [term for _, term in found]
 
 
+def is_negated(term: str) -> bool:
+    """"无发热", "不咳嗽": a negation word before a finding of two or more characters. Short
+    findings that start like a negation ("无尿", "不适", "无力") are findings themselves."""
+    return any(term.startswith(word) and len(term) - len(word) >= 2 for word in _NEGATION)
+
+
 def _is_term(term: str) -> bool:
-    return len(term) <= MAX_PIECE and not term.startswith(_NEGATION) and term not in symptom_fragments()
+    return len(term) <= MAX_PIECE and not is_negated(term) and term not in symptom_fragments()
 
 
 def head_terms(term: str, heads: set[str] | frozenset[str]) -> list[str]:

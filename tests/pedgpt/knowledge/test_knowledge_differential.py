@@ -51,7 +51,8 @@ def test_candidate_explains_itself(tiny_index):
     by_id = {tiny_index.fact(fid).value for fid in cand.facts}
     assert {"腹泻", "儿科", "粪便检查"} <= by_id
     data = cand.to_dict()
-    assert set(data) == {"name", "score", "matched", "unmatched", "examinations", "department", "facts"}
+    assert set(data) == {"name", "score", "matched", "unmatched", "examinations", "department", "facts",
+                         "contradicted"}
 
 
 def test_deterministic(tiny_index):
@@ -120,3 +121,17 @@ def test_free_text_findings_are_split(tiny_index):
     top = differential("发热3天伴咳嗽、喘息", age_months=8, index=tiny_index)
     assert top[0].name == "毛细支气管炎" and len(top[0].matched) == 3
     assert split_findings("runny nose and cough, fever") == ["runny nose", "cough", "fever"]
+
+
+def test_denied_findings_lower_diseases_that_list_them(tiny_index):
+    from pedgpt.knowledge.ddx import negated
+
+    assert negated("无发热") == "发热" and negated("no fever") == "fever" and negated("发热") is None
+    plain = {c.name: c for c in differential(["咳嗽", "鼻塞"], age_months=24, index=tiny_index)}
+    denied = {c.name: c for c in differential(["咳嗽", "鼻塞", "无喘息"], age_months=24, index=tiny_index)}
+    assert denied["毛细支气管炎"].contradicted == ("无喘息",)
+    assert denied["毛细支气管炎"].score < plain["毛细支气管炎"].score
+    assert denied["儿童急性中耳炎"].score == plain["儿童急性中耳炎"].score
+    with pytest.raises(InputError):
+        differential(["无发热"], index=tiny_index)
+    assert unrecognised(["咳嗽", "无喘息"], index=tiny_index) == []
