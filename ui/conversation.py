@@ -87,17 +87,20 @@ class Conversation:
         messages = self.ctx.consultations.messages(uid, cid, audit=False)
         return next((m for m in reversed(messages) if m.role == role), None)
 
-    def view(self, uid: int, cid: int | None, lang: str, pending: bool = False,
-             audit: bool = False) -> list[dict]:
-        """The chat as shown; `pending` adds the "answer coming" marker."""
+    def view(self, uid: int, cid: int | None, lang: str, pending: bool = False) -> dict:
+        """The chat as shown, with each answer's stored thumbs; `pending` adds the "answer
+        coming" marker. A Chatbot update (value + feedback_value)."""
         if not cid:
-            return []
-        chat = render.chat_history(self.ctx.consultations.messages(uid, cid, audit=audit), lang)
-        return chat + [{"role": "assistant", "content": render.streaming_message("")}] if pending else chat
+            return render.chat_update([], {}, "zh")
+        messages = self.ctx.consultations.messages(uid, cid, audit=False)
+        update = render.chat_update(messages, self.ctx.consultations.feedback_for(uid, cid), lang)
+        if pending:
+            update["value"].append({"role": "assistant", "content": render.streaming_message("")})
+        return update
 
     # -- generation -------------------------------------------------------------------------
     def generate(self, uid: int, cid: int, lang: str, session_key: str,
-                 params: dict | None = None) -> Iterator[list[dict]]:
+                 params: dict | None = None) -> Iterator[list[dict] | dict]:
         """Answer the last user message: yields the chat while the answer streams.
         `params`: {"max_new_tokens", "temperature"} (default: the limit, greedy)."""
         params = params or {"max_new_tokens": self.ctx.limits.max_new_tokens,

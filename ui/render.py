@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable, Sequence
 
+import gradio as gr
+
 from ui.i18n import t
 
 
@@ -30,6 +32,14 @@ def chat_history(messages: Iterable[Any], lang: str) -> list[dict]:
         else:
             out.append({"role": "assistant", "content": assistant_message(message, lang)})
     return out
+
+
+def chat_update(messages: Iterable[Any], feedback: dict[int, dict], lang: str) -> dict:
+    """A Chatbot update: the messages and each answer's stored thumbs (so a thumb never shows
+    on the wrong answer after switching consultations)."""
+    messages = list(messages)
+    return gr.update(value=chat_history(messages, lang),
+                     feedback_value=feedback_values(messages, feedback))
 
 
 def shown(messages: Iterable[Any]) -> list[Any]:
@@ -115,7 +125,8 @@ def citations(items: Sequence[dict], lang: str) -> str:
         mark = "✓ " if item.get("cited") else ""
         marker = f"[{escape(item.get('marker', ''))}] " if item.get("marker") else ""
         source = escape(item.get("id") or item.get("source") or "")
-        rows.append(f"<li>{mark}{marker}{escape(item.get('text', ''))} <small>{source}</small></li>")
+        text = escape(item.get("text", ""))
+        rows.append(f"<li>{mark}{marker}{text} <small>{source}</small></li>")
     summary = escape(t("message.citations", lang, count=len(items)))
     return (f'<details class="pedgpt-citations"><summary>{summary}</summary>'
             f"<ul>{''.join(rows)}</ul></details>")

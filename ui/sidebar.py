@@ -28,7 +28,8 @@ def card_values(patient: dict | None) -> tuple:
     age, weight = data.get("age_months"), data.get("weight_kg")
     years, months = age_fields(age)
     return (years, months, data.get("sex") or "", "" if weight is None else f"{float(weight):g}",
-            "、".join(data.get("allergies") or []), "、".join(data.get("chronic_conditions") or []))
+            "、".join(data.get("allergies") or []),
+            "、".join(data.get("chronic_conditions") or []))
 
 
 def age_fields(age_months: float | None) -> tuple[str, str]:
@@ -82,19 +83,19 @@ class SidebarHandlers:
             raise gr.Error(t("errors.not_found", lang)) from None
         current = dict(current or {}, **{info.task: info.id})
         messages = self.ctx.consultations.messages(uid, info.id)  # audited as a view
-        chat = gr.update(value=render.chat_history(messages, lang), feedback_value=render.feedback_values(
-            messages, self.ctx.consultations.feedback_for(uid, info.id)))
+        chat = render.chat_update(messages, self.ctx.consultations.feedback_for(uid, info.id), lang)
         return (current, info.task, gr.Tabs(selected=info.task), *chat_outputs(info.task, chat),
                 *card_values(info.patient), info.title)
 
     def new(self, active: str, current: dict, search: str, archived: bool, lang: str,
             request: gr.Request) -> tuple:
-        """A fresh consultation of the tab in front. Outputs: current, 3 chats, card, title, list."""
+        """A fresh consultation of the tab in front.
+        Outputs: current, 3 chats, card, title, list."""
         uid = self.ctx.user_id(request)
         with validate.user_errors():
             info = self.ctx.consultations.create(uid, active)
         current = dict(current or {}, **{active: info.id})
-        return (current, *chat_outputs(active, []), *EMPTY_CARD, "",
+        return (current, *chat_outputs(active, render.chat_update([], {}, lang)), *EMPTY_CARD, "",
                 list_update(self.ctx, uid, search, archived, info.id, lang))
 
     def rename(self, title: str, current: dict, active: str, search: str, archived: bool,
@@ -122,7 +123,7 @@ class SidebarHandlers:
             self.ctx.consultations.delete(uid, cid)
         gr.Info(t("sidebar.deleted", lang))
         current = {k: v for k, v in (current or {}).items() if v != cid}
-        return (current, *chat_outputs(active, []), *EMPTY_CARD, "",
+        return (current, *chat_outputs(active, render.chat_update([], {}, lang)), *EMPTY_CARD, "",
                 list_update(self.ctx, uid, search, archived, None, lang))
 
     def save_patient(self, years: Any, months: Any, sex: Any, weight: Any, allergies: Any,
@@ -139,7 +140,8 @@ class SidebarHandlers:
         return (dict(current or {}, **{active: cid}),
                 list_update(self.ctx, uid, search, archived, cid, lang))
 
-    def _open_id(self, current: dict, active: str, lang: str, request: gr.Request) -> tuple[int, int]:
+    def _open_id(self, current: dict, active: str, lang: str,
+                 request: gr.Request) -> tuple[int, int]:
         uid = self.ctx.user_id(request)
         cid = (current or {}).get(active)
         if not cid:

@@ -25,7 +25,7 @@ def test_message_is_committed_before_the_answer_streams(app_ctx, as_user):
     cid = current["consult"]
     assert box == "" and editing is False
     assert [m.role for m in stored(app_ctx, alice, cid)] == ["user"]
-    assert shown[-1]["role"] == "assistant" and shown[0]["content"] == QUESTION
+    assert shown["value"][-1]["role"] == "assistant" and shown["value"][0]["content"] == QUESTION
     assert listing["value"] == cid and any(c[1] == cid for c in listing["choices"])
 
     frames = list(chat.answer(current, "zh", 24, 0, alice))
@@ -37,7 +37,9 @@ def test_message_is_committed_before_the_answer_streams(app_ctx, as_user):
     assert answer.triage["level"] in ("emergency", "urgent", "routine")
     assert answer.params["max_new_tokens"] == 24 and answer.model
     assert answer.completion_tokens and answer.latency_ms is not None
-    assert frames[-1][-1]["role"] == "assistant" and "▌" not in frames[-1][-1]["content"]
+    final = frames[-1]["value"][-1]
+    assert final["role"] == "assistant" and "▌" not in final["content"]
+    assert frames[-1]["feedback_value"] == [None]
 
 
 def test_stop_keeps_the_partial_answer_marked_incomplete(app_ctx, as_user):
@@ -49,7 +51,7 @@ def test_stop_keeps_the_partial_answer_marked_incomplete(app_ctx, as_user):
     rest = list(frames)
     answer = stored(app_ctx, alice, current["consult"])[-1]
     assert answer.status == "incomplete" and answer.content.strip()
-    assert "回答未完成" in rest[-1][-1]["content"]
+    assert "回答未完成" in rest[-1]["value"][-1]["content"]
 
 
 def test_stop_in_another_session_does_not_stop_this_answer(app_ctx, as_user):
@@ -78,7 +80,8 @@ def test_regenerate_replaces_the_last_answer(app_ctx, as_user):
     list(chat.answer(current, "zh", 24, 0, alice))
     first = stored(app_ctx, alice, current["consult"])[-1]
     shown = chat.regenerate(current, "zh", alice)
-    assert [m["role"] for m in shown] == ["user", "assistant"] and "▌" in shown[-1]["content"]
+    roles = [m["role"] for m in shown["value"]]
+    assert roles == ["user", "assistant"] and "▌" in shown["value"][-1]["content"]
     list(chat.answer(current, "zh", 24, 0, alice))
     messages = stored(app_ctx, alice, current["consult"])
     assert [m.role for m in messages] == ["user", "assistant"]
@@ -122,7 +125,7 @@ def test_a_failing_generation_keeps_the_message_and_the_server(app_ctx, as_user)
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[0].content == too_many_tokens
     assert messages[1].status == "error" and "生成失败" in messages[1].content
-    assert "生成失败" in frames[-1][-1]["content"]
+    assert "生成失败" in frames[-1]["value"][-1]["content"]
     current = send(chat, QUESTION, alice, current=current)[2]  # the next turn still works
     list(chat.answer(current, "zh", 24, 0, alice))
     assert stored(app_ctx, alice, current["consult"])[-1].status == "complete"
@@ -176,4 +179,4 @@ def test_parent_mode_shows_only_the_checked_answer(app_ctx, as_user):
     assert all(frame[-1]["content"] == " ▌" for frame in frames[:-1])  # nothing unchecked
     answer = stored(app_ctx, alice, current["consult"])[-1]
     assert answer.triage["level"] == "emergency" and answer.triage["banner"]["text"]
-    assert "pedgpt-triage-emergency" in frames[-1][-1]["content"]
+    assert "pedgpt-triage-emergency" in frames[-1]["value"][-1]["content"]

@@ -127,3 +127,18 @@ def test_header_language_follows_the_browser(app_ctx):
     request = gr.Request(username="alice", headers={"accept-language": "en-US,en;q=0.9"})
     lang, user_line, listing = HeaderHandlers(app_ctx).load(request)
     assert lang == "en" and "Signed in as alice" in user_line and listing["choices"] == []
+
+
+def test_thumbs_follow_their_answers_across_consultations(app_ctx, as_user):
+    from ui.sidebar import SidebarHandlers
+
+    alice = as_user("alice")
+    rated = answered(app_ctx, alice)
+    FeedbackHandlers(app_ctx, "consult").rate(
+        rated, "zh", gr.LikeData(None, {"index": 1, "value": "", "liked": True}), alice)
+    other = answered(app_ctx, alice, text="宝宝咳嗽三天")
+    side = SidebarHandlers(app_ctx)
+    assert side.open(rated["consult"], other, "zh", alice)[3]["feedback_value"] == ["Like"]
+    assert side.open(other["consult"], rated, "zh", alice)[3]["feedback_value"] == [None]
+    chats = side.new("consult", other, "", False, "zh", alice)[1:4]
+    assert chats[0]["feedback_value"] == []

@@ -16,7 +16,8 @@ def test_new_rename_search_archive_delete(app_ctx, as_user):
     current, *chats, years, months, sex, weight, allergies, chronic, title, listing = side.new(
         "diagnose", {}, "", False, "en", alice)
     cid = current["diagnose"]
-    assert chats[1] == [] and title == "" and listing["value"] == cid
+    assert chats[1]["value"] == [] and chats[1]["feedback_value"] == []
+    assert title == "" and listing["value"] == cid
     assert _labels(listing)[0].startswith("[Diagnosis] Untitled consultation")
 
     listing = side.rename("Fever, 18 months", current, "diagnose", "", False, "en", alice)
