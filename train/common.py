@@ -143,7 +143,7 @@ def build_tiny_model(shape: TinyModelConfig, tokenizer, out_dir: str | Path, see
         vocab_size=len(tokenizer), hidden_size=shape.hidden_size, intermediate_size=shape.intermediate_size,
         num_hidden_layers=shape.num_hidden_layers, num_attention_heads=shape.num_attention_heads,
         num_key_value_heads=shape.num_key_value_heads, max_position_embeddings=shape.max_position_embeddings,
-        tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        initializer_range=shape.initializer_range, tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id)
     model = Qwen2ForCausalLM(config)
     out_dir = Path(out_dir)

@@ -220,9 +220,13 @@ class TinyModelConfig:
     """Key/value heads (grouped-query attention as in Qwen2)."""
     max_position_embeddings: int = 2048
     """Longest position."""
+    initializer_range: float = 0.1
+    """Std of the random init. Qwen2's 0.02 suits widths in the thousands; at width 64 it leaves
+    every layer nearly silent (adapters then have almost no leverage), ~1/sqrt(width) does not."""
 
     def __post_init__(self) -> None:
         _check(self.num_hidden_layers >= 1 and self.hidden_size >= 8, "tiny model too small")
+        _check(0 < self.initializer_range <= 1, "initializer_range must be in (0, 1]")
         _check(self.hidden_size % self.num_attention_heads == 0, "hidden_size % num_attention_heads != 0")
         _check(self.num_attention_heads % self.num_key_value_heads == 0, "heads % kv heads != 0")
 
