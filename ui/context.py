@@ -5,12 +5,14 @@ limits, the rate limiter and the per-session stop switches.
     uid = ctx.user_id(request)                         # the logged-in user's id, or gr.Error
 
 With `settings.auth` off (a local single-user demo) every request acts as the local account
-`LOCAL_USER`, created on first use with a random password nobody knows.
+`LOCAL_USER`, created on first use with a random password nobody knows. With login on,
+PEDGPT_ADMIN_USER / PEDGPT_ADMIN_PASSWORD (optional) create a first account at start-up.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -83,7 +85,25 @@ class AppContext:
                   ConsultationStore(db), UserStore(db), RateLimiter(limits.requests_per_minute))
         if not settings.auth:
             ctx.ensure_local_user()
+        else:
+            ctx.ensure_admin_from_env()
         return ctx
+
+    def ensure_admin_from_env(self) -> None:
+        """First start of a deployment (e.g. Spaces secrets): PEDGPT_ADMIN_USER and
+        PEDGPT_ADMIN_PASSWORD create that account if it does not exist yet. Without any account
+        nobody can sign in, which the log says with the command that fixes it."""
+        name, password = os.environ.get("PEDGPT_ADMIN_USER"), os.environ.get("PEDGPT_ADMIN_PASSWORD")
+        if name and password:
+            try:
+                self.users.by_name(name)
+            except NotFound:
+                self.users.add(name, password)
+                log.warning("created the account %r from PEDGPT_ADMIN_USER", name)
+        if not self.users.list():
+            log.warning("no accounts yet: nobody can sign in. Create one with "
+                        "`pedgpt users add NAME` (or set PEDGPT_ADMIN_USER and "
+                        "PEDGPT_ADMIN_PASSWORD), or run a local demo with PEDGPT_AUTH=off")
 
     def ensure_local_user(self) -> None:
         try:

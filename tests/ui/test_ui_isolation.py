@@ -83,3 +83,25 @@ def test_auth_off_acts_as_the_local_user(app_ctx):
     assert ctx.username(gr.Request()) == "local"
     assert ctx.user_id(gr.Request()) == ctx.users.by_name("local").id
     AppContext.create(Settings(db_url=app_ctx.db.url, auth=False), app_ctx.engine, app_ctx.db)
+
+
+def test_first_account_from_the_environment(app_ctx, monkeypatch):
+    from pedgpt.config import Settings
+
+    monkeypatch.setenv("PEDGPT_ADMIN_USER", "dr_li")
+    monkeypatch.setenv("PEDGPT_ADMIN_PASSWORD", "a long admin password")
+    ctx = AppContext.create(Settings(db_url=app_ctx.db.url), app_ctx.engine, app_ctx.db,
+                            app_ctx.limits)
+    assert ctx.authenticate("dr_li", "a long admin password")
+    AppContext.create(Settings(db_url=app_ctx.db.url), app_ctx.engine, app_ctx.db)  # idempotent
+    assert [u.username for u in ctx.users.list()].count("dr_li") == 1
+
+
+def test_no_accounts_is_said_in_the_log(app_ctx, tmp_path, caplog):
+    from pedgpt.config import Settings
+    from pedgpt.storage import open_database
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with caplog.at_level("WARNING", logger="pedgpt.ui"):
+        AppContext.create(Settings(db_url=url), app_ctx.engine, open_database(url), app_ctx.limits)
+    assert "pedgpt users add" in caplog.text
