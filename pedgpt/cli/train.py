@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from pedgpt.cli.common import add_json_flag, emit_json
+from pedgpt.errors import BackendError
 
 #: stage name → (config class name in train.config, one-line help)
 STAGES = {
@@ -36,8 +37,14 @@ def register(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import train.config as config_module
-    from train.config import load_config
+    try:
+        import train.config as config_module
+        from train.config import load_config
+        for name in ("transformers", "trl", "accelerate", "datasets"):
+            __import__(name)
+    except ModuleNotFoundError as exc:
+        raise BackendError(f"training needs the train extra ({exc.name} is missing): "
+                           "pip install -e '.[train]'") from None
 
     class_name, _ = STAGES[args.stage]
     cfg = load_config(args.config, getattr(config_module, class_name))

@@ -24,6 +24,11 @@ def test_shipped_recipes_load(name):
     assert cfg.dfpo.beta > 0 and cfg.moe.num_specific >= 1
 
 
+def test_single_stage_recipe_loads():
+    cfg = load_config(RECIPES / "stage-sft.yaml", SFTConfig)
+    assert cfg.model == "runs/tiny/cpt" and cfg.training.max_steps == 20
+
+
 def test_gpu_recipes_use_zero3_bf16_and_checkpointing():
     for name in ("7b-zero3.yaml", "13b-zero3.yaml"):
         cfg = load_config(RECIPES / name, PipelineConfig)
