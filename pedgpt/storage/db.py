@@ -96,6 +96,10 @@ class Database:
             raw = self.engine.raw_connection()
             try:  # VACUUM cannot run inside a transaction: use the bare DB-API connection
                 raw.driver_connection.execute("VACUUM")
+                # The -wal file still holds the old pages (deleted text included) until a
+                # checkpoint; TRUNCATE copies them back and empties it (best effort: a reader
+                # of another process may hold it open, then the next checkpoint does it).
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 raw.close()
         elif self.dialect == "postgresql":

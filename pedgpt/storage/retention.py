@@ -5,7 +5,9 @@ user's data, and the start-up routine that applies them.
     purge_older_than(db, days=1095)               # Python
 
 `PEDGPT_RETENTION_DAYS` (default 0 = keep until deleted) makes `open_database()` purge
-consultations not updated for that many days at every start-up.
+consultations not updated for that many days at every start-up. `PEDGPT_RECOVER_AFTER_S`
+(default unset: all) limits the start-up recovery of interrupted answers to those silent for
+that long, for replicas sharing one database.
 """
 
 from __future__ import annotations
@@ -55,11 +57,28 @@ def open_database(url: str | None = None, retention: RetentionPolicy | None = No
     killed process left half-written as incomplete, apply the retention policy."""
     db = Database(url)
     db.migrate()
-    ConsultationStore(db).recover_interrupted(stale_after_s)
+    ConsultationStore(db).recover_interrupted(_stale_after(stale_after_s))
     policy = retention or RetentionPolicy.from_env()
     if policy.days:
         purge_older_than(db, policy.days, reason="retention")
     return db
+
+
+def _stale_after(explicit: float | None) -> float | None:
+    """`PEDGPT_RECOVER_AFTER_S`: with several replicas on one database, only answers silent for
+    this long are marked incomplete at start-up (others may still be streaming them)."""
+    if explicit is not None:
+        return explicit
+    raw = os.environ.get("PEDGPT_RECOVER_AFTER_S", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"PEDGPT_RECOVER_AFTER_S must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 86_400:
+        raise InputError("PEDGPT_RECOVER_AFTER_S must be between 0 and 86400")
+    return value
 
 
 def purge_older_than(db: Database, days: float, now: datetime | None = None, vacuum: bool = True,

@@ -1,0 +1,4 @@
+"""Benchmarks that drive the running app from the outside (run from the repository root).
+
+    python -m bench.load --help
+"""
