@@ -111,3 +111,24 @@ def test_cli_train_runs_a_stage_and_prints_json(train_model_dir, corpus_dir, tmp
     result = json.loads(out)
     assert result["stage"] == "sft" and result["output"] == str((tmp_path / "y").resolve())
     assert result["global_step"] == 2
+
+
+def test_deepspeed_auto_values_come_from_the_recipe(tmp_path):
+    """TrainingArguments built from a ZeRO-3 recipe fill DeepSpeed's "auto" fields (in a
+    subprocess: a live DeepSpeed config is process-global state in transformers)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from transformers import TrainingArguments\n"
+        "from train.common import trainer_arguments\n"
+        "from train.config import SFTConfig, TrainingConfig\n"
+        f"cfg = SFTConfig(output_dir={str(tmp_path)!r}, training=TrainingConfig(deepspeed='zero3',\n"
+        "    per_device_train_batch_size=3, gradient_accumulation_steps=5, max_grad_norm=0.5))\n"
+        "c = TrainingArguments(**trainer_arguments(cfg)).hf_deepspeed_config.config\n"
+        "print(c['zero_optimization']['stage'], c['train_micro_batch_size_per_gpu'],\n"
+        "      c['gradient_accumulation_steps'], c['gradient_clipping'])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-4:] == ["3", "3", "5", "0.5"]
