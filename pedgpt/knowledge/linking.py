@@ -34,7 +34,8 @@ EVERYDAY_RATIO = 100
 #: jieba frequency given to dictionary words, high enough to beat the generic segmentation.
 USER_WORD_FREQ = 200_000
 
-_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*(?:[ \t]+[A-Za-z][A-Za-z0-9'\-]*)*")
+#: A run of Latin words; a comma may sit between them ("hand, foot and mouth disease" is one name).
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*(?:[ \t]*,?[ \t]+[A-Za-z][A-Za-z0-9'\-]*)*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _BUILD_LOCK = threading.Lock()
 

@@ -103,3 +103,9 @@ def tables_hash() -> str:
     for name in INDEX_TABLES:
         digest.update(asset("knowledge", name).read_bytes())
     return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def common_pediatric() -> frozenset[str]:
+    """CMeKG names of the conditions most often seen in children (a prior for symptom questions)."""
+    return frozenset(c[0] for c in _rows("common_pediatric.tsv", 2))
