@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from pedgpt.safety import negation, tables
 from pedgpt.safety.growth import weight_range
-from pedgpt.safety.textnorm import NUM, cn_number, normalize
+from pedgpt.safety.textnorm import NUM, cn_number, loose_contractions, normalize
 
 DAYS_PER_MONTH = 30.4375  # unit conversion (365.25 / 12), not a clinical value
 LB_TO_KG = 0.45359237
@@ -310,7 +310,7 @@ _RR = [re.compile(rf"(?:呼吸(?:频率|次数|速率)?|\bRR\b|\bR\b|resp(?:irat
                   rf"breaths?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|天|岁|个月|度|°|mg|ml|秒|s\b))", re.I),
        re.compile(r"(\d{2,3})\s*(?:breaths?|次)\s*(?:per|a|/|每)\s*(?:min(?:ute)?|分(?:钟)?)(?=.{0,3}(?:呼吸|breath))", re.I),
        re.compile(r"(\d{2,3})\s*breaths?\s*(?:per|a|/)\s*min", re.I),
-       re.compile(r"(?:呼吸|喘|气)[^。;；\d]{0,12}?每分钟\s*(?:大概|大约|约|有|差不多|将近|快)?\s*(\d{2,3})\s*(?:多)?次"),
+       re.compile(r"(?:呼吸|喘|气)[^。;；\d]{0,12}?(?:每|一|1)\s*分钟\s*(?:大概|大约|约|有|差不多|将近|快)?\s*(\d{2,3})\s*(?:多)?次"),
        re.compile(r"(?:breathing|breaths|respirations)[^.;\d]{0,30}?(\d{2,3})\s*(?:times|breaths)?\s*(?:a|per|/)\s*min", re.I)]
 _HR = [re.compile(rf"(?:心率|脉搏|心跳|心动过速|\bHR\b|heart\s*rate|pulse(?:\s*rate)?|tachycardi[ac]){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|度|°))", re.I)]
 _SPO2 = [re.compile(rf"(?:血氧(?:饱和度)?|指脉氧|SpO2|SpO₂|SaO2|\bsats?\b|saturations?|oxygen\s*(?:saturation|level)|"
@@ -399,11 +399,29 @@ def _fever_negated(text: str, m: re.Match) -> bool:
 
 # ----------------------------------------------------------------------------- findings
 
+#: Gap macros for finding patterns: a short stretch of the same clause that holds no negation,
+#: so "soft spot<GAP>bulging" matches "the soft spot on her head is bulging" but not "... is not
+#: bulging" (a negation inside the match would be invisible to `negation.status`).
+_GAPS = {
+    "<GAP>": r"(?:(?!\b(?:not|no|never|nor|without|isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|didn'?t|"
+             r"hasn'?t|haven'?t)\b)[^.;,!?\n]){0,40}?",
+    "<ZGAP>": r"[^，。,；;！!？?\n没不未无否别]{0,10}?",
+}
+
+
+def expand_gaps(pattern: str) -> str:
+    """Replace the <GAP> / <ZGAP> macros of triage_findings.yaml with their regular expressions."""
+    for macro, regex in _GAPS.items():
+        pattern = pattern.replace(macro, regex)
+    return pattern
+
+
 @functools.cache
 def _compiled_findings() -> list[tuple[str, list[re.Pattern]]]:
     out = []
     for finding in tables.findings():
-        patterns = [re.compile(p) for p in finding.zh] + [re.compile(p, re.I) for p in finding.en]
+        patterns = [re.compile(expand_gaps(p)) for p in finding.zh]
+        patterns += [re.compile(expand_gaps(loose_contractions(p)), re.I) for p in finding.en]
         out.append((finding.id, patterns))
     return out
 

@@ -40,8 +40,8 @@ _ZH_WHEN_AFTER = re.compile(r"^.{0,4}(时|的时候|的话)")
 
 # --- English
 _EN_NEG = re.compile(r"\b(no|not|never|neither|without|denies|denied|deny|denying|negative for|absence of|"
-                     r"free of|nor|none|isn't|wasn't|doesn't|didn't|hasn't|haven't|hadn't|don't|"
-                     r"aren't|weren't|no signs? of|no evidence of|ruled out|rules out|nil)\b", re.IGNORECASE)
+                     r"free of|nor|none|isn'?t|wasn'?t|doesn'?t|didn'?t|hasn'?t|haven'?t|hadn'?t|don'?t|"
+                     r"aren'?t|weren'?t|no signs? of|no evidence of|ruled out|rules out|nil)\b", re.IGNORECASE)
 _EN_LIST_CUE = re.compile(r"\b(denies|denied|deny|denying|negative for|without|free of|no signs? of|"
                           r"no evidence of|ruled out)\b", re.IGNORECASE)
 _EN_BREAK = re.compile(r"\b(but|however|although|though|yet|except|apart from|now|currently|still|then|"

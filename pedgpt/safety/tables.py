@@ -161,7 +161,8 @@ def drug_mention_pattern() -> re.Pattern[str]:
     parts = []
     for name in names:
         escaped = re.escape(name)
-        parts.append(rf"(?<![A-Za-z]){escaped}(?![A-Za-z])" if re.search(r"[A-Za-z]", name) else escaped)
+        # an English name may carry a plural ending ("salicylate teething gels"), left outside the match
+        parts.append(rf"(?<![A-Za-z]){escaped}(?=(?:e?s)?(?![A-Za-z]))" if re.search(r"[A-Za-z]", name) else escaped)
     return re.compile("|".join(parts), re.IGNORECASE)
 
 

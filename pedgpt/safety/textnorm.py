@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_FULLWIDTH.update({0x3000: 0x20, 0x2212: 0x2D, 0x2013: 0x2D, 0x2014: 0x2D, 0xFF5E: 0x7E})
+_FULLWIDTH.update({0x3000: 0x20, 0x2212: 0x2D, 0x2013: 0x2D, 0x2014: 0x2D, 0xFF5E: 0x7E,
+                   0x2019: 0x27, 0x2018: 0x27, 0x02BC: 0x27})  # curly apostrophes: "won’t" → "won't"
 
 #: Traditional → simplified for characters common in paediatric complaints (one for one, so the
 #: length is kept); enough for 發燒/抽搐/頸部僵硬 style text without a full converter.
@@ -38,6 +39,15 @@ def normalize(text: str) -> str:
     """Full-width ASCII → half-width and common traditional → simplified characters, same length as
     the input (so spans stay valid)."""
     return text.translate(_FULLWIDTH)
+
+
+_CONTRACTION = re.compile(r"(?<=[a-z])n't\b")
+
+
+def loose_contractions(pattern: str) -> str:
+    """Let an English pattern's "can't" / "won't" / "doesn't" also match the apostrophe-less
+    spelling parents type ("cant", "wont", "doesnt"); the pattern's meaning is unchanged."""
+    return _CONTRACTION.sub("n'?t", pattern)
 
 
 def cn_number(token: str) -> float | None:
