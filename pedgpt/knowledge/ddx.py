@@ -258,8 +258,12 @@ def score_disease(findings: list[Finding], disease: _Disease, idf: dict[str, flo
 
 
 def differential(symptoms_given, age_months: float | None = None, sex: str | None = None, k: int = 10,
-                 pediatric_only: bool = True, index=None, config: DifferentialConfig | None = None) -> list[Candidate]:
+                 pediatric_only: bool = True, index=None, config: DifferentialConfig | None = None,
+                 prior=None) -> list[Candidate]:
     """Top-`k` diseases for the given findings (list or comma-separated string), best first.
+
+    `prior`: optional callable, disease name → multiplier of its score (retrieval favours common
+    conditions with it); applied before the top `k` are taken.
 
     Negated findings ("无发热", "no fever") lower the diseases that list them. Raises `InputError`
     when no positive finding is recognised (the message names the closest known terms).
@@ -286,6 +290,8 @@ def differential(symptoms_given, age_months: float | None = None, sex: str | Non
                   * cfg.negative_penalty ** len(contradicted))
         if not disease.pediatric:
             factor *= cfg.adult_penalty
+        if prior is not None:
+            factor *= prior(disease.name)
         if factor == 0.0:
             continue
         value, matches = score_disease(positives, disease, model.idf, cfg)

@@ -48,6 +48,10 @@ CHILD_FORMULATION = re.compile(r"小儿|儿童|婴|混悬|滴剂|颗粒|口服�
 GENERIC_VALUES = frozenset({"实验室检查", "影像学检查", "辅助检查", "体格检查", "其他检查", "其他辅助检查", "一般治疗",
                             "对症治疗", "药物治疗", "手术治疗", "其他", "无", "不详", "尚不明确", "治疗原发病"})
 _TRUNCATED = re.compile(r"(?:有|如|包括|为|是|：|:|等)$")
+#: Package-insert boilerplate in 注意事项 (storage, supervision, "ask your pharmacist"): true of every
+#: drug, so it answers no question about this one.
+BOILERPLATE = re.compile(r"不能接触|不能够触及|触及不到|接触不到|监护下使用|咨询医师或药师|请咨询|性状发生改变|"
+                         r"放在|放置|贮藏|保存|请仔细阅读|按说明书")
 #: Latin-only abbreviations in drug lists ("Tab.SMZco") are unreadable in a Chinese citation.
 _LATIN_ONLY = re.compile(r"^[\x00-\x7f]+$")
 
@@ -74,6 +78,8 @@ def value_quality(fact: Fact, wanted: list[str], adult_ok: bool) -> float:
         if adult_only(value) and not adult_ok:
             return 0.0
         quality = 1.0 if re.search(r"\d", value) else 0.4  # "口服" alone says little
+    elif predicate == "注意事项" and BOILERPLATE.search(value):
+        return 0.1
     elif predicate == "注意事项" and "禁忌" in wanted:
         quality = 1.0 if CAUTION.search(value) else 0.3
     elif predicate == "相关药物":

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pedgpt.knowledge.ddx import MAX_AGE_MONTHS, DifferentialConfig
 from pedgpt.knowledge.intent import CHILD_FORMULATION, intent_predicates, value_quality
@@ -49,8 +50,8 @@ ADMINISTRATIVE = frozenset({"进入路径标准", "标准住院时间", "出院�
 #: Predicates listing findings, and findings too generic to be worth a citation slot.
 SYMPTOM_PREDICATES = ("常见症状", "临床症状及体征")
 GENERIC_FINDINGS = frozenset({"感染", "疼痛", "不适", "全身不适", "肿瘤", "紧张"})
-#: Differential candidates considered / kept for a symptom-only question.
-SYMPTOM_POOL, SYMPTOM_CANDIDATES = 60, 3
+#: Differential candidates kept for a symptom-only question.
+SYMPTOM_CANDIDATES = 3
 #: Prior of the curated common pediatric conditions, and of iatrogenic/surgical conditions.
 COMMON_BOOST, SURGICAL_PENALTY = 1.6, 0.3
 SURGICAL = re.compile(r"术后|术中|手术|切除|切开|移植|麻醉|插管|放疗|化疗|透析|医源")
@@ -62,6 +63,11 @@ PEDIATRIC_PREFIXES = ("小儿", "儿童", "婴幼儿", "婴儿", "新生儿")
 WANTED_WEIGHT, WANTED_STEP, DEFAULT_WEIGHT, DEFAULT_STEP, OTHER_WEIGHT = 3.0, 0.2, 1.0, 0.05, 0.3
 #: Multipliers per fact already chosen with the same (subject, predicate) / the same subject.
 REPEAT_PREDICATE, REPEAT_SUBJECT = 0.7, 0.9
+#: Multiplier of raw drug lists (相关药物) unless the question asks for exactly that: a list of brand
+#: names answers "what to do" worse than a treatment statement or a department.
+DRUG_LIST_WEIGHT = 0.5
+#: Predicates a differential candidate never contributes (its drug list says nothing about the child).
+CANDIDATE_SKIP = frozenset({"相关药物", "多发群体"})
 #: At most this many values per (subject, predicate) considered.
 PER_PREDICATE = 8
 #: Weight of a general (possibly adult) entry next to its pediatric forms, relative to them.
@@ -109,11 +115,30 @@ def _age(patient) -> float | None:
     return age if isinstance(age, (int, float)) and 0 <= age <= MAX_AGE_MONTHS else None  # never fails on age
 
 
+class _Info(NamedTuple):
+    """What retrieval needs of an entity (Index.entity also reads its aliases: slower)."""
+
+    name: str
+    kind: str
+    pediatric: bool
+
+
+def _lookup(index, text: str) -> _Info | None:
+    """Entity name, kind and pediatric flag for a name or alias, else None."""
+    from pedgpt.knowledge.linking import linker_for
+
+    name = index.resolve(text)
+    if name is None:
+        return None
+    kind, pediatric = linker_for(index).entities[name]
+    return _Info(name, kind, pediatric)
+
+
 def _pediatric_variants(index, entity, limit: int = 2) -> list[str]:
     """Pediatric entries of the same kind named after `entity` (腹泻 → 小儿腹泻, 婴幼儿腹泻)."""
     found: list[str] = []
     for prefix in PEDIATRIC_PREFIXES:
-        variant = index.entity(prefix + entity.name)
+        variant = _lookup(index, prefix + entity.name)
         if variant is not None and variant.pediatric and variant.kind == entity.kind \
                 and variant.name not in found and variant.name != entity.name:
             found.append(variant.name)
@@ -124,7 +149,7 @@ def pediatric_first(index, names: list[str]) -> list[str]:
     """Each entity preceded by its pediatric forms when the graph has them (肺炎 → 小儿肺炎)."""
     out: list[str] = []
     for name in names:
-        entity = index.entity(name)
+        entity = _lookup(index, name)
         if entity is not None and not entity.pediatric:
             out.extend(v for v in _pediatric_variants(index, entity) if v not in out)
         if name not in out:
@@ -145,10 +170,11 @@ def drug_family(index, name: str, wanted: list[str], limit: int = 2) -> list[str
     holding: dict[int, int] = {}
     if wanted and members:
         ids = [m[0] for m in members]
-        rows = index._rows(f"SELECT entity_id, COUNT(DISTINCT predicate) FROM facts WHERE entity_id IN "
-                           f"({','.join('?' * len(ids))}) AND predicate IN ({','.join('?' * len(wanted))}) "
-                           "GROUP BY entity_id", (*ids, *wanted))
-        holding = dict(rows)
+        rows = index._rows(f"SELECT DISTINCT entity_id, predicate FROM facts WHERE entity_id IN "
+                           f"({','.join('?' * len(ids))}) AND predicate IN ({','.join('?' * len(wanted))})",
+                           (*ids, *wanted))
+        for entity_id, predicate in rows:  # the first asked-about predicate counts most
+            holding[entity_id] = holding.get(entity_id, 0) + len(wanted) - wanted.index(predicate)
     ranked = sorted(members, key=lambda m: (-holding.get(m[0], 0), -(bool(m[2]) or bool(CHILD_FORMULATION.search(m[1]))),
                                             -m[3], m[1]))
     return [m[1] for m in ranked[:limit]] or [name]
@@ -176,7 +202,7 @@ def _disease_subjects(index, name: str, wanted: list[str], base: float) -> list[
     """The pediatric forms of a disease first (腹泻 → 小儿腹泻), the general entry after them (it
     may hold adult content); a pediatric entry without the asked-about facts borrows only those
     from its general or other pediatric form (小儿肺炎 → 肺炎: 治疗)."""
-    entity = index.entity(name)
+    entity = _lookup(index, name)
     if entity is None:
         return []
     if not entity.pediatric:
@@ -186,7 +212,7 @@ def _disease_subjects(index, name: str, wanted: list[str], base: float) -> list[
     out = [Subject(entity.name, base)]
     if _lacks(index, entity.name, wanted):
         missing = tuple(p for p in wanted if not index.facts(entity.name, [p]))
-        related = [r for r in _general_forms(index, entity) + _pediatric_variants(index, entity)
+        related = [r for r in _general_forms(index, index.entity(entity.name)) + _pediatric_variants(index, entity)
                    if index.facts(r, missing)]
         out += [Subject(r, base * BORROW_WEIGHT, missing) for r in related[:1]]
     return out
@@ -231,7 +257,7 @@ def _symptom_entries(index, findings: list[str]) -> list[str]:
     out = []
     for term in findings:
         for prefix in PEDIATRIC_PREFIXES + ("",):
-            entity = index.entity(prefix + term)
+            entity = _lookup(index, prefix + term)
             if entity is not None and entity.kind == "disease" and entity.pediatric and entity.name not in out:
                 out.append(entity.name)
                 break
@@ -246,18 +272,17 @@ def _likely_causes(index, findings: list[str], patient) -> list:
 
     sex = _patient_value(patient, "sex")
     sex = sex.upper() if isinstance(sex, str) and sex.upper() in ("F", "M") else None
-    try:
-        pool = differential(findings, age_months=_age(patient), sex=sex, k=SYMPTOM_POOL, index=index,
-                            config=RETRIEVAL_DDX)
-    except InputError:
-        return []
     common = common_pediatric()
 
-    def prior(candidate) -> float:
-        factor = COMMON_BOOST if candidate.name in common else 1.0
-        return factor * (SURGICAL_PENALTY if SURGICAL.search(candidate.name) else 1.0)
+    def prior(name: str) -> float:
+        factor = COMMON_BOOST if name in common else 1.0
+        return factor * (SURGICAL_PENALTY if SURGICAL.search(name) else 1.0)
 
-    return sorted(pool, key=lambda c: (-c.score * prior(c), c.name))[:SYMPTOM_CANDIDATES]
+    try:
+        return differential(findings, age_months=_age(patient), sex=sex, k=SYMPTOM_CANDIDATES, index=index,
+                            config=RETRIEVAL_DDX, prior=prior)
+    except InputError:
+        return []
 
 
 def _symptom_subjects(index, findings: list[str], patient, wanted: list[str]) -> list[Subject]:
@@ -297,12 +322,36 @@ def _subjects(index, question: str, patient, wanted: list[str]) -> list[Subject]
     findings = [item.name for item in linked if item.name in model.idf]
     # Words that are rarely a finding ("还可" of "精神还可以") only count when nothing else does.
     findings = [name for name in findings if name in model.heads] or findings
-    return _symptom_subjects(index, findings, patient, wanted) if findings else []
+    subjects = _symptom_subjects(index, findings, patient, wanted) if findings else []
+    if not subjects:  # "哮喘发作" is a term no disease lists: the entity inside it (哮喘) still helps
+        inner = [name for item in linked for name in [_contained_entity(index, item.name)] if name]
+        subjects = _entity_subjects(index, [_Mention(n, n, _lookup(index, n).kind) for n in dict.fromkeys(inner)], wanted)
+    return subjects
+
+
+@dataclass(frozen=True)
+class _Mention:
+    """An entity found inside a longer term (the fields `_entity_subjects` reads of a LinkedEntity)."""
+
+    surface: str
+    name: str
+    kind: str
+
+
+def _contained_entity(index, term: str) -> str | None:
+    """The longest disease or drug entity named inside `term` (哮喘发作 → 哮喘's entry), else None."""
+    for size in range(len(term) - 1, 1, -1):
+        for start in range(len(term) - size + 1):
+            entity = _lookup(index, term[start:start + size])
+            if entity is not None and entity.kind in ("disease", "drug"):
+                return entity.name
+    return None
 
 
 def _predicate_weight(predicate: str, wanted: list[str], defaults: tuple[str, ...]) -> float:
     if predicate in wanted:
-        return WANTED_WEIGHT - WANTED_STEP * wanted.index(predicate)
+        weight = WANTED_WEIGHT - WANTED_STEP * wanted.index(predicate)
+        return weight * (1.0 if wanted[0] == predicate else DRUG_LIST_WEIGHT) if predicate == "相关药物" else weight
     if predicate in defaults:
         return DEFAULT_WEIGHT - DEFAULT_STEP * defaults.index(predicate)
     return OTHER_WEIGHT
@@ -312,7 +361,7 @@ def _scored(index, subject: Subject, wanted: list[str], adult_ok: bool) -> list[
     """(score, fact) for every citable fact of one subject (a few best values per predicate)."""
     from pedgpt.knowledge.ddx import model_for
 
-    entity = index.entity(subject.name)
+    entity = _lookup(index, subject.name)
     if entity is None:
         return []
     defaults = DEFAULT_PREDICATES.get(entity.kind, DEFAULT_PREDICATES["disease"])
@@ -320,6 +369,8 @@ def _scored(index, subject: Subject, wanted: list[str], adult_ok: bool) -> list[
         defaults = subject.predicates
     groups: dict[str, list[Fact]] = {}
     for fact in index.facts(entity.name):
+        if subject.evidence and fact.predicate in CANDIDATE_SKIP:
+            continue
         if fact.predicate not in ADMINISTRATIVE and (not subject.predicates or fact.predicate in subject.predicates):
             groups.setdefault(fact.predicate, []).append(fact)
     out = []
