@@ -151,6 +151,8 @@ def resolve_model(model: str | os.PathLike | None, _depth: int = 0) -> ModelRef:
     if text.lower() in DEFAULT_NAMES:
         return embedded_ref()
     path = Path(text).expanduser()
+    if path.is_file() and _is_embedded_copy(path):
+        return embedded_ref(folder=path.parent)  # the cached default by path: verify it too
     if path.is_file():
         return _gguf_ref(path)
     if path.is_dir():
@@ -166,6 +168,12 @@ def embedded_ref(folder: Path | None = None, progress: bool = True) -> ModelRef:
 
     path = ensure_embedded_model(folder=folder, progress=progress)
     return ModelRef("gguf", str(path), EMBEDDED.name, embedded=True, sha256=EMBEDDED.sha256)
+
+
+def _is_embedded_copy(path: Path) -> bool:
+    from pedgpt.engine.model_store import EMBEDDED, model_cache_dir
+
+    return path.name == EMBEDDED.filename and path.resolve().parent == model_cache_dir().resolve()
 
 
 def _gguf_ref(path: Path) -> ModelRef:

@@ -92,3 +92,9 @@ def test_unknown_engine_option_is_rejected(tiny_model_dir):
 def test_empty_question_rejected_before_generation(tiny_engine):
     with pytest.raises(InputError, match="empty"):
         tiny_engine.stream([{"role": "user", "content": "   "}])
+
+
+@pytest.mark.model
+def test_the_cached_default_by_path_is_still_verified(embedded_gguf):
+    ref = resolve_model(str(embedded_gguf))
+    assert ref.embedded and ref.sha256 and ref.location == str(embedded_gguf)
