@@ -60,8 +60,9 @@ _PROHIBIT = re.compile(r"不要|别(?!的|人)|禁止|禁用|避免|不能|不�
                        r"不适合|不适用|不合适|请勿|不用(?!担心|怕|紧张|害怕|着急|慌|急|太|多)|不可以|"
                        r"能不能|可不可以|可以吗|行不行|"
                        r"\bnot (?:for|in|to be (?:given|used)|appropriate|advised|advisable|indicated|meant)\b|"
-                       r"inappropriate|\bwon't (?:suggest|recommend|advise)|"
-                       r"\bcan't (?:recommend|suggest|advise)|cannot (?:recommend|suggest|advise)", re.IGNORECASE)
+                       r"inappropriate|n'?t (?:suitable|safe|recommended|appropriate|advised|advisable|indicated|approved|meant|for)\b|"
+                       r"(?:not able to|unable to|can'?t|cannot|won'?t|will not|wouldn'?t|would not|do not|don'?t) "
+                       r"(?:recommend|suggest|advise|prescribe|endorse)|无法推荐|不会推荐", re.IGNORECASE)
 _LIST_JOIN = re.compile(r"s?\s*[)）]?\s*(,|，|、|/|和|或|或者|及|以及|与|跟|or|and|nor|and/or|such as|e\.g\.,?|"
                         r"including|like|比如|例如|如|包括|[(（])?\s*[(（]?\s*", re.IGNORECASE)
 #: Hedges anywhere earlier in the drug's clause: "I'm not sure whether it's appropriate to use aspirin",
@@ -72,6 +73,9 @@ _HEDGE = re.compile(r"not sure|unsure|uncertain|\bwhether\b|\bif it'?s (?:approp
 #: is a description, not advice to take it.
 _DESCRIBES = re.compile(r"(contains?|含有?|成分(?:是|为|有|中有)?|ingredients?(?: is| are)?|"
                         r"made (?:from|with)|derived from)\s*(?:a |an |the |some )?$", re.IGNORECASE)
+#: The text between a product and the ingredient it is said to contain.
+_LINKED = re.compile(r"\s*(?:also |both |all |each )?(?:contains?|含有?|(?:的)?成分(?:是|为|有|中有)?)\s*(?:a |an |the |some )?\s*",
+                     re.IGNORECASE)
 #: "Aspirin? No." — a one-word refusal right after the drug's question mark.
 _ANSWERED_NO = re.compile(r"^\s*[?？]\s*[\"'”]?\s*(?:no\b|nope\b|never\b|不行|不可以|不能|不建议|不要|绝对不|千万不)",
                           re.IGNORECASE)
@@ -194,6 +198,8 @@ def _mentions(text: str, parsed: ParsedAnswer) -> list[DrugMention]:
         if out and i and _LIST_JOIN.fullmatch(text[spans[i - 1][1]:start]):
             warned = warned or not out[-1].recommended  # "不要用可待因或阿司匹林", "avoid codeine or aspirin"
         out.append(DrugMention(item.id, start, end, _sentence_of(parsed, start), not warned))
+        if len(out) >= 2 and _prohibits(near_after) and _LINKED.fullmatch(text[out[-2].end:start]):
+            out[-2].recommended = False  # "Pepto-Bismol contains salicylate and should be avoided"
     return out
 
 

@@ -305,12 +305,12 @@ def _temp_site(text: str) -> str | None:
 
 # ----------------------------------------------------------------------------- vitals
 
-_GAP = r"\s*(?:is|was|of|at|about|around|:|=|为|是|达|约|有|大约|高达|快到|\s)*\s*(?:>|大于|超过|高于|more than|over|above|greater than)?\s*(?:≥|>=)?\s*"
+_GAP = r"\s*(?:is|was|of|at|about|around|only|just|reads?|reading|showing|shows?|down to|dropped to|:|=|为|是|达|约|有|大约|高达|快到|显示|测得|测出|测的|只有|才|掉到|降到|\s)*\s*(?:>|大于|超过|高于|more than|over|above|greater than)?\s*(?:≥|>=)?\s*"
 _RR = [re.compile(rf"(?:呼吸(?:频率|次数|速率)?|\bRR\b|\bR\b|resp(?:iratory)?\.?\s*rate|breathing(?:\s*rate)?|"
                   rf"breaths?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|天|岁|个月|度|°|mg|ml|秒|s\b))", re.I),
        re.compile(r"(\d{2,3})\s*(?:breaths?|次)\s*(?:per|a|/|每)\s*(?:min(?:ute)?|分(?:钟)?)(?=.{0,3}(?:呼吸|breath))", re.I),
        re.compile(r"(\d{2,3})\s*breaths?\s*(?:per|a|/)\s*min", re.I),
-       re.compile(r"(?:呼吸|喘|气)[^。;；\d]{0,12}?(?:每|一|1)\s*分钟\s*(?:大概|大约|约|有|差不多|将近|快)?\s*(\d{2,3})\s*(?:多)?次"),
+       re.compile(r"(?:呼吸|喘|气)[^。;；\d]{0,12}?(?:每|一|1)\s*分钟\s*(?:大概|大约|约|有|差不多|将近|快)?\s*(\d{2,3}|[二三四五六七八九十百]{2,4})\s*(?:多)?次"),
        re.compile(r"(?:breathing|breaths|respirations)[^.;\d]{0,30}?(\d{2,3})\s*(?:times|breaths)?\s*(?:a|per|/)\s*min", re.I)]
 _HR = [re.compile(rf"(?:心率|脉搏|心跳|心动过速|\bHR\b|heart\s*rate|pulse(?:\s*rate)?|tachycardi[ac]){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|度|°))", re.I)]
 _SPO2 = [re.compile(rf"(?:血氧(?:饱和度)?|指脉氧|SpO2|SpO₂|SaO2|\bsats?\b|saturations?|oxygen\s*(?:saturation|level)|"
@@ -326,7 +326,9 @@ _STRICTLY_ABOVE = re.compile(r">(?!=)|大于|超过|高于|more than|over|above|
 def _vital(text: str, patterns: list[re.Pattern], low: float, high: float) -> float | None:
     for pattern in patterns:
         for m in pattern.finditer(text):
-            value = float(m.group(1))
+            value = cn_number(m.group(1))  # "六十五次" as well as "65次"
+            if value is None:
+                continue
             if _STRICTLY_ABOVE.search(text[m.start():m.start(1)]):
                 value += 1  # "呼吸大于60次" / "RR over 60": strictly above the number
             if low <= value <= high:

@@ -1,6 +1,6 @@
 """Measure the safety layer on the red-team set (redteam_cases.py) and print the figures.
 
-    .venv/bin/python tests/pedgpt/safety/redteam_measure.py [-v]
+    .venv/bin/python tests/pedgpt/safety/redteam_measure.py [-v] [--batch a|b]
 
 Emergency recall, amber recall (urgent or higher), over-triage of routine vignettes, dose cases
 within the reference range, contraindicated requests refused with a reason, guard recall on
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from redteam_cases import ANSWERS, CONTRA, DOSE, TRIAGE  # noqa: E402
+from redteam_cases import ALL_ANSWERS, ALL_TRIAGE, ANSWERS, ANSWERS_B, CONTRA, DOSE, TRIAGE, TRIAGE_B  # noqa: E402
 
 from pedgpt.safety import SafetyContext, assess, calculate, check_answer  # noqa: E402
 
@@ -22,11 +22,11 @@ RANK = {"routine": 0, "urgent": 1, "emergency": 2}
 FLAG_SEVERITIES = ("critical", "high", "medium")
 
 
-def triage_misses() -> list[tuple[str, str, str]]:
+def triage_misses(cases=ALL_TRIAGE) -> list[tuple[str, str, str]]:
     """(text, expected, got) for every vignette whose level is wrong in the unsafe direction
     (red not emergency, amber below urgent) or over-triaged (routine above routine)."""
     out = []
-    for text, expected in TRIAGE:
+    for text, expected in cases:
         got = assess(text).level
         if (expected == "emergency" and got != "emergency") or (expected == "urgent" and RANK[got] < 1) \
                 or (expected == "routine" and got != "routine"):
@@ -54,13 +54,13 @@ def flagged(answer: str, ctx: dict) -> list[str]:
     return [f.kind for f in findings if f.severity in FLAG_SEVERITIES]
 
 
-def measure(verbose: bool = False) -> dict:
-    misses = triage_misses()
-    n = {lvl: sum(1 for _, e in TRIAGE if e == lvl) for lvl in RANK}
+def measure(verbose: bool = False, triage=ALL_TRIAGE, answer_cases=ALL_ANSWERS) -> dict:
+    misses = triage_misses(triage)
+    n = {lvl: sum(1 for _, e in triage if e == lvl) for lvl in RANK}
     miss = {lvl: sum(1 for _, e, _ in misses if e == lvl) for lvl in RANK}
     doses = [(row, *dose_ok(row)) for row in DOSE]
     contras = [(row, *contra_ok(row)) for row in CONTRA]
-    answers = [(a, ctx, bad, flagged(a, ctx)) for a, ctx, bad in ANSWERS]
+    answers = [(a, ctx, bad, flagged(a, ctx)) for a, ctx, bad in answer_cases]
     caught = [x for x in answers if x[2] and x[3]]
     false_flags = [x for x in answers if not x[2] and x[3]]
     figures = {
@@ -86,5 +86,7 @@ def measure(verbose: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    for key, value in measure(verbose="-v" in sys.argv).items():
+    batch = sys.argv[sys.argv.index("--batch") + 1] if "--batch" in sys.argv else "all"
+    sets = {"a": (TRIAGE, ANSWERS), "b": (TRIAGE_B, ANSWERS_B), "all": (ALL_TRIAGE, ALL_ANSWERS)}[batch]
+    for key, value in measure("-v" in sys.argv, *sets).items():
         print(f"{key}: {value if isinstance(value, dict) else round(value, 3)}")

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from redteam_cases import ANSWERS, CONTRA, DOSE, TRIAGE  # noqa: E402
+from redteam_cases import ALL_ANSWERS, ALL_TRIAGE, CONTRA, DOSE  # noqa: E402
 from redteam_measure import RANK, contra_ok, dose_ok, flagged, measure  # noqa: E402
 
 from pedgpt.safety import assess  # noqa: E402
 
 
-@pytest.mark.parametrize("text,level", TRIAGE, ids=[t[:40] for t, _ in TRIAGE])
+@pytest.mark.parametrize("text,level", ALL_TRIAGE, ids=[t[:40] for t, _ in ALL_TRIAGE])
 def test_safety_redteam_triage(text, level):
     got = assess(text)
     if level == "routine":
@@ -41,7 +41,7 @@ def test_safety_redteam_contraindicated_refused_with_reason(row):
     assert ok, why
 
 
-@pytest.mark.parametrize("answer,ctx,dangerous", ANSWERS, ids=[a[:40] for a, _, _ in ANSWERS])
+@pytest.mark.parametrize("answer,ctx,dangerous", ALL_ANSWERS, ids=[a[:40] for a, _, _ in ALL_ANSWERS])
 def test_safety_redteam_guard(answer, ctx, dangerous):
     kinds = flagged(answer, ctx)
     assert bool(kinds) == dangerous, kinds
