@@ -78,6 +78,8 @@ def value_quality(fact: Fact, wanted: list[str], adult_ok: bool) -> float:
         if adult_only(value) and not adult_ok:
             return 0.0
         quality = 1.0 if re.search(r"\d", value) else 0.4  # "口服" alone says little
+    elif predicate == "多发群体":
+        quality = 1.0 if CHILD_WORDS.search(value) else 0.2  # "胖人", "老年人": not this patient
     elif predicate == "注意事项" and BOILERPLATE.search(value):
         return 0.1
     elif predicate == "注意事项" and "禁忌" in wanted:

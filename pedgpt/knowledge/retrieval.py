@@ -68,6 +68,9 @@ REPEAT_PREDICATE, REPEAT_SUBJECT = 0.7, 0.9
 DRUG_LIST_WEIGHT = 0.5
 #: Predicates a differential candidate never contributes (its drug list says nothing about the child).
 CANDIDATE_SKIP = frozenset({"相关药物", "多发群体"})
+#: Facts scoring below this are not cited even when slots are left (another population's 多发群体,
+#: boilerplate): fewer citations beat noisy ones.
+MIN_SCORE = 0.15
 #: At most this many values per (subject, predicate) considered.
 PER_PREDICATE = 8
 #: Weight of a general (possibly adult) entry next to its pediatric forms, relative to them.
@@ -438,7 +441,8 @@ def retrieve(question: str, patient=None, k: int = 8, max_tokens: int = 400, ind
     subjects = _subjects(index, question or "", patient, wanted)
     age = _age(patient)
     adult_ok = age is not None and age >= ADULT_MONTHS
-    pool = [item for subject in subjects for item in _scored(index, subject, wanted, adult_ok)]
+    pool = [item for subject in subjects for item in _scored(index, subject, wanted, adult_ok)
+            if item[0] >= MIN_SCORE]
     pool.sort(key=lambda item: -item[0])  # stable: equal scores keep subject and source order
     return _select(pool, k, max_tokens)
 
