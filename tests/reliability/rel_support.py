@@ -17,7 +17,9 @@ SHARED_KB_HOME = Path(os.environ.get("PEDGPT_TEST_KB_CACHE")
                       or Path.home() / ".cache" / "pedgpt-test" / "knowledge")
 #: Server settings every reliability test relies on (see README "Reliability").
 SERVER_ENV = {"PEDGPT_QUEUE_SIZE": "3", "PEDGPT_REQUESTS_PER_MINUTE": "600",
-              "PEDGPT_MAX_FAILED_LOGINS": "3", "PEDGPT_LOCKOUT_MINUTES": "15"}
+              "PEDGPT_MAX_FAILED_LOGINS": "3", "PEDGPT_LOCKOUT_MINUTES": "15",
+              # long enough that the crash test can kill the server while an answer streams
+              "PEDGPT_MAX_NEW_TOKENS": "3000"}
 
 
 def make_server(home: Path, model_dir: Path, index: Path, env: dict | None = None) -> AppServer:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rel_support import PASSWORDS, make_server, unexpected_errors
+from rel_support import PASSWORDS, unexpected_errors
 
 from bench.load import _send, _stream_answer, connect
 
@@ -38,60 +38,61 @@ def _wait_for(check, what: str, timeout_s: float = WAIT_S):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _rows(db_file: Path) -> list[tuple]:
-    """(role, status, content) of every message, read with plain sqlite3 (no app code)."""
+def _rows(db_file: Path, username: str) -> list[tuple]:
+    """(role, status, content) of the user's messages, read with plain sqlite3 (no app code)."""
     with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as conn:
-        return conn.execute("SELECT role, status, content FROM messages ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT m.role, m.status, m.content FROM messages m JOIN consultations c "
+            "ON c.id = m.consultation_id JOIN users u ON u.id = c.user_id "
+            "WHERE u.username = ? ORDER BY m.id", (username,)).fetchall()
+
+
+def _consultation_id(db_file: Path, username: str) -> int:
+    with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT c.id FROM consultations c JOIN users u ON u.id = c.user_id "
+                            "WHERE u.username = ? ORDER BY c.id LIMIT 1", (username,)).fetchone()[0]
 
 
 def _partial_answer(db_file: Path):
     try:
-        rows = _rows(db_file)
+        rows = _rows(db_file, "carol")
     except sqlite3.Error:
         return None
     return rows if rows and rows[-1][0] == "assistant" and rows[-1][1] == "streaming" \
         and rows[-1][2].strip() else None
 
 
-def test_rel_crash_kill9_mid_stream_keeps_everything(rel_model_dir, rel_index, tmp_path):
-    server = make_server(tmp_path / "home", rel_model_dir, rel_index,
-                         env={"PEDGPT_MAX_NEW_TOKENS": "3000"})
-    db_file = server.home / "pedgpt.db"
-    server.add_users({"carol": PASSWORDS["carol"]})
-    server.start()
-    try:
-        client = connect(server.url, "carol", PASSWORDS["carol"])
-        _send(client, "[before] 孩子咳嗽三天，需要注意什么？")
-        _stream_answer(client, 12)
-        _send(client, "[during] 宝宝发烧两天，38.5度，怎么办？")
-        client.submit("en", 3000, 0.0, api_name="/consult_answer")
-        # the answer is streaming and its partial text has been saved at least once
+def test_rel_crash_kill9_mid_stream_keeps_everything(app_server):
+    """Kills the shared app server (the later tests use it restarted, which they check too)."""
+    server, db_file = app_server, Path(app_server.db_url.removeprefix("sqlite:///"))
+    client = connect(server.url, "carol", PASSWORDS["carol"])
+    _send(client, "[before] 孩子咳嗽三天，需要注意什么？")
+    _stream_answer(client, 12)
+    _send(client, "[during] 宝宝发烧两天，38.5度，怎么办？")
+    client.submit("en", 3000, 0.0, api_name="/consult_answer")
+    try:  # the answer is streaming and its partial text has been saved at least once
         before_kill = _wait_for(lambda: _partial_answer(db_file), "a saved partial answer")
-        server.kill9()
     finally:
-        server.stop()
+        server.kill9()
     assert [r[:2] for r in before_kill] == [("user", "complete"), ("assistant", "complete"),
                                           ("user", "complete"), ("assistant", "streaming")]
     server.start()  # open_database(): migrate, recover interrupted answers
-    try:
-        rows = _rows(db_file)
-        assert [r[:2] for r in rows] == [("user", "complete"), ("assistant", "complete"),
-                                         ("user", "complete"), ("assistant", "incomplete")]
-        assert rows[0][2].startswith("[before]") and rows[2][2].startswith("[during]")
-        assert rows[3][2].startswith(before_kill[3][2])  # the partial answer is kept
-        with sqlite3.connect(db_file) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        # the app serves again: the same clinician opens the consultation and asks on
-        client = connect(server.url, "carol", PASSWORDS["carol"])
-        client.predict("", False, "en", api_name="/new")  # a fresh session lists her consultations
-        chat = client.predict(1, "en", api_name="/open")[0]
-        assert "incomplete" in json.dumps(chat, ensure_ascii=False)
-        _send(client, "[after] 还需要复诊吗？")
-        _stream_answer(client, 8)
-        assert [r[:2] for r in _rows(db_file)][-2:] == [("user", "complete"),
-                                                        ("assistant", "complete")]
-    finally:
-        server.stop()
+    rows = _rows(db_file, "carol")
+    assert [r[:2] for r in rows] == [("user", "complete"), ("assistant", "complete"),
+                                     ("user", "complete"), ("assistant", "incomplete")]
+    assert rows[0][2].startswith("[before]") and rows[2][2].startswith("[during]")
+    assert rows[3][2].startswith(before_kill[3][2])  # the partial answer is kept
+    with sqlite3.connect(db_file) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # the app serves again: the same clinician opens the consultation and asks on
+    client = connect(server.url, "carol", PASSWORDS["carol"])
+    client.predict("", False, "en", api_name="/new")  # a fresh session lists her consultations
+    chat = client.predict(_consultation_id(db_file, "carol"), "en", api_name="/open")[0]
+    assert "incomplete" in json.dumps(chat, ensure_ascii=False)
+    _send(client, "[after] 还需要复诊吗？")
+    _stream_answer(client, 8)
+    assert [r[:2] for r in _rows(db_file, "carol")][-2:] == [("user", "complete"),
+                                                             ("assistant", "complete")]
     assert unexpected_errors(server.log_text()) == []
 
 
