@@ -39,6 +39,7 @@ _DIVIDED = re.compile(r"(?:分\s*([1-6一二两三四五六])\s*次|in\s*([1-6]|
                       re.IGNORECASE)
 _INTERVAL = re.compile(r"(?:每|间隔|隔|相隔|every|q)\s*(?:至少|最少|at least)?\s*(\d+(?:\.\d+)?)\s*(?:-|~|–|到|至|to)?\s*"
                        r"(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|钟头|h\b|hrs?\b|hours?)", re.IGNORECASE)
+_HOURLY = re.compile(r"\b(?:every|each) hour\b|\bhourly\b|每(?:个|一)?小时(?!\s*\d)", re.IGNORECASE)
 _APART = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|~|到|至|to)?\s*(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|hours?|h)\s*"
                     r"(?:apart|以上|一次|1次)", re.IGNORECASE)
 _TIMES = re.compile(r"(?:每天|每日|一天|一日|日|天|/日|/天|24\s*小时(?:内)?)\s*(?:最多|不超过|不要超过|至多)?\s*"
@@ -76,6 +77,13 @@ _DESCRIBES = re.compile(r"(contains?|含有?|成分(?:是|为|有|中有)?|ingre
 #: The text between a product and the ingredient it is said to contain.
 _LINKED = re.compile(r"\s*(?:also |both |all |each )?(?:contains?|含有?|(?:的)?成分(?:是|为|有|中有)?)\s*(?:a |an |the |some )?\s*",
                      re.IGNORECASE)
+#: Strong verdicts on a drug named in the previous clause.
+_VERDICT = re.compile(r"禁用|禁止(?:使用|服用|给)|忌用|严禁|(?:不|勿)(?:宜|能|可|应|要|建议|推荐)?(?:使用|服用)|不推荐|不建议|"
+                      r"contraindicated|(?:should|must) (?:not|never) be (?:used|given|taken)|(?:is|are) not recommended|"
+                      r"not (?:suitable|safe) for|(?:should be|best) avoided", re.IGNORECASE)
+#: A statement of what a drug is ("aspirin and ibuprofen both belong to the NSAID family").
+_CLASSIFIES = re.compile(r"\s*(?:(?:and|or|和|与|及|跟)\s*[\w-]+\s*)?(?:both |also |都|也)?\s*(?:belongs? to|属于|"
+                         r"(?:is|are) (?:an? |both )?(?:type|kind|form|member|class|group)s? of|是一种|是一类)", re.IGNORECASE)
 #: "Aspirin? No." — a one-word refusal right after the drug's question mark.
 _ANSWERED_NO = re.compile(r"^\s*[?？]\s*[\"'”]?\s*(?:no\b|nope\b|never\b|不行|不可以|不能|不建议|不要|绝对不|千万不)",
                           re.IGNORECASE)
@@ -185,22 +193,44 @@ def _mentions(text: str, parsed: ParsedAnswer) -> list[DrugMention]:
         item = tables.resolve_drug(text[start:end])
         if item is None:
             continue
-        before, after = _clause(text, start, end)
-        prev_end = spans[i - 1][1] if i and spans[i - 1][1] > start - len(before) else start - len(before)
-        next_start = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] < end + len(after) else end + len(after)
-        # a cue warns against this drug only when it is near and no other drug stands between
-        near_before = text[max(prev_end, start - _CUE_WINDOW):start]
-        near_after = text[end:min(next_start, end + _CUE_WINDOW)]
-        clause_before = text[max(prev_end, start - len(before)):start]
-        warned = _prohibits(near_before) or _prohibits(near_after) or _describes(near_before, text[end:end + 4]) \
-            or _hedged(clause_before, near_after) \
-            or bool(_ANSWERED_NO.match(text[end:end + 16]))
+        warned, verdict = _warned(text, spans, i)
         if out and i and _LIST_JOIN.fullmatch(text[spans[i - 1][1]:start]):
             warned = warned or not out[-1].recommended  # "不要用可待因或阿司匹林", "avoid codeine or aspirin"
         out.append(DrugMention(item.id, start, end, _sentence_of(parsed, start), not warned))
-        if len(out) >= 2 and _prohibits(near_after) and _LINKED.fullmatch(text[out[-2].end:start]):
+        if len(out) >= 2 and verdict and _LINKED.fullmatch(text[out[-2].end:start]):
             out[-2].recommended = False  # "Pepto-Bismol contains salicylate and should be avoided"
     return out
+
+
+def _warned(text: str, spans: list[tuple[int, int]], i: int) -> tuple[bool, bool]:
+    """(is the i-th drug mention warned against, hedged or described rather than advised;
+    is there a verdict against it after it). Cues count only near the mention and when no
+    other drug stands between."""
+    start, end = spans[i]
+    before, after = _clause(text, start, end)
+    prev_end = spans[i - 1][1] if i and spans[i - 1][1] > start - len(before) else start - len(before)
+    next_start = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] < end + len(after) else end + len(after)
+    near_before = text[max(prev_end, start - _CUE_WINDOW):start]
+    near_after = text[end:min(next_start, end + _CUE_WINDOW)]
+    next_drug = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+    verdict = _prohibits(near_after) or _verdict_next(text, end + len(after), next_drug)
+    warned = (verdict or _prohibits(near_before) or _describes(near_before, text[end:end + 4])
+              or _hedged(text[max(prev_end, start - len(before)):start], near_after)
+              or bool(_ANSWERED_NO.match(text[end:end + 16])) or bool(_CLASSIFIES.match(after)))
+    return warned, verdict
+
+
+def _verdict_next(text: str, clause_end: int, next_drug: int) -> bool:
+    """'联邦止咳露含可待因，18岁以下禁用': a verdict on the drug in the next clause of its sentence,
+    when no other drug is named before it (strong cues only: '不用去医院' is no verdict)."""
+    m = _CLAUSE.match(text, clause_end)
+    if not m or text[m.start()] not in ",，":
+        return False
+    following_end = _CLAUSE.search(text, m.end())
+    following = text[m.end():following_end.start() if following_end else len(text)]
+    if next_drug < m.end() + len(following):
+        return False
+    return bool(_VERDICT.search(_NOT_PROHIBIT.sub(" ", following)))
 
 
 _TURN = re.compile(r"\bbut\b|\bhowever\b|\banyway\b|但是?|不过|可是|反正", re.IGNORECASE)
@@ -286,6 +316,8 @@ def _frequencies(text: str, parsed: ParsedAnswer) -> list[Frequency]:
         low = float(m.group(1))
         high = float(m.group(2)) if m.group(2) else low
         out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), interval_low=low, interval_high=high))
+    for m in _HOURLY.finditer(text):
+        out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), interval_low=1.0, interval_high=1.0))
     taken = [(f.start, f.start + 24) for f in out]
     for m in _APART.finditer(text):
         if any(a <= m.start() < b for a, b in taken):

@@ -167,7 +167,7 @@ def _dose_findings(parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
 
 def _check_dose(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
     if env.basis in ("per_stool", "ml_per_kg"):
-        return _check_ors(dose, env, ctx)
+        return _check_ors(dose, env, parsed, ctx)
     if dose.unit == "ml" and not dose.strength_mg_per_ml:
         return _unclear_ml(dose, env, parsed, ctx)
     per_dose = _per_dose_mg(dose, parsed, ctx)
@@ -317,13 +317,19 @@ def _check_frequency(freq, env: Envelope, ctx: SafetyContext) -> list[Finding]:
     return []
 
 
-def _check_ors(dose: DoseStatement, env: Envelope, ctx: SafetyContext) -> list[Finding]:
+def _check_ors(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
+    """mL/kg of ORS against the Plan B volume for the first 4 h; a per-hour or per-interval dose
+    ("30 mL/kg every hour") is scaled to 4 h first."""
     if dose.unit != "ml_per_kg" or env.plan_b_ml_per_kg is None or dose.per_day:
         return []
-    if dose.high <= env.plan_b_ml_per_kg * (1 + _tolerance()):
+    intervals = [f.interval_low for f in parsed.frequencies
+                 if f.sentence == dose.sentence and f.interval_low and f.drug_id == dose.drug_id]
+    over_4h = dose.high * (4 / min(intervals)) if intervals and min(intervals) < 4 else dose.high
+    if over_4h <= env.plan_b_ml_per_kg * (1 + _tolerance()):
         return []
-    lang, name = ctx.language, tables.drug(dose.drug_id).label(lang)
-    stated, limit = f"{_fmt(dose.high)} mL/kg", f"{_fmt(env.plan_b_ml_per_kg)} mL/kg"
+    lang = ctx.language
+    name = tables.drug(dose.drug_id).label(lang)
+    stated, limit = f"{_fmt(over_4h)} mL/kg / 4 h", f"{_fmt(env.plan_b_ml_per_kg)} mL/kg / 4 h"
     return [Finding("overdose", "medium", dose.drug_id, message(lang, "overdose", drug=name, stated=stated, limit=limit),
                     env.source, span=(dose.start, dose.end), stated=stated, limit=limit)]
 

@@ -32,7 +32,7 @@ _ZH_HISTORY = re.compile(r"上次|上回|以前|以往|既往|去年|前年|小�
                          r"(\d+|[一二两三四五六七八九十几半]+)\s*(个)?多?(月|年)(以)?前")
 _ZH_HISTORY_AFTER = re.compile(r"^.{0,3}(病)?史")
 _ZH_CURRENT = re.compile(r"这次|本次|此次|今天|今日|今早|今晨|昨天|昨晚|刚才|刚刚|现在|正在|目前|又|再次|这回")
-_ZH_HYPO = re.compile(r"会不会|是否会|是不是会|担心|害怕|怕(会|是|引起|有|出现|抽|得)|预防|防止|以免|避免|万一|如果|若|假如|一旦|要是|警惕|"
+_ZH_HYPO = re.compile(r"会不会|是否会|是不是会|担心|害怕|怕(会|是|引起|有|出现|抽|得|他|她|孩子|宝宝|娃|宝贝)|预防|防止|以免|避免|万一|如果|若|假如|一旦|要是|警惕|"
                       r"注意观察|观察有无|是否(有|出现)|可能会|会引起|会导致|如有|如出现|出现.{0,6}时|小心")
 _ZH_QUESTION_BEFORE = re.compile(r"会|能不能|可能|是不是|是否|能否")
 _ZH_QUESTION_END = re.compile(r"[吗么嘛]\s*$|[?？]")
@@ -60,6 +60,7 @@ _EN_HYPO = re.compile(r"\b(worried|worry|worries|afraid|concerned|fear|risk of|p
                       r"starts?|shows?|is|are|becomes?)\b|whether|watch (out )?for|look out for|should i|"
                       r"will (he|she|it|this|they)|can (fever|it|this|a|high)|does (fever|it|a)|"
                       r"is it (possible|normal)|to avoid|avoid|unless|check for|look for)\b", re.IGNORECASE)
+_EN_IF = re.compile(r"\b(if|what if|in case|whether)\b[^,;]*$", re.IGNORECASE)
 _MAX_EN_WORDS = 4
 _MAX_ZH_CHARS = 14
 
@@ -79,7 +80,7 @@ def status(text: str, start: int, end: int) -> str:
     left, right = clause_bounds(text, start, end)
     before, after = text[left:start], text[end:right]
     clause = text[left:right]
-    if _is_hypothetical(before, after, clause):
+    if _is_hypothetical(before, after, clause, text[start:end]):
         return HYPOTHETICAL
     if _is_negated(text, left, start, end, before, after):
         return NEGATED
@@ -88,11 +89,13 @@ def status(text: str, start: int, end: int) -> str:
     return PRESENT
 
 
-def _is_hypothetical(before: str, after: str, clause: str) -> bool:
+def _is_hypothetical(before: str, after: str, clause: str, mention: str = "") -> bool:
     """Worries and questions about a finding that has not happened ("发烧会不会抽搐", "会引起抽搐吗",
     "出现抽搐时怎么办"); a question about a present finding ("抽搐了会有后遗症吗") is not one."""
     if _ZH_HYPO.search(before) or _EN_HYPO.search(before):
         return True
+    if _EN_IF.search(before) and _EN_HYPO.search(clause[:len(before) + len(mention)]):
+        return True  # "if the fontanelle is sunken or bulging": the verb is inside the mention
     if _ZH_QUESTION_BEFORE.search(before) and _ZH_QUESTION_END.search(clause):
         return True
     return "出现" in before and bool(_ZH_WHEN_AFTER.search(after))

@@ -160,6 +160,10 @@ DOSE = [
     ("Nurofen", 20.0, 72, "pain", (100, 200)),
     ("芬必得", 8.0, 9, None, (40, 80)),
     ("acetaminophen", 22.0, 84, None, (220, 330)),
+    ("阿莫西林", 10.0, 12, "肺炎", (400, 400)),            # WHO 40 mg/kg/dose twice daily
+    ("amoxicillin", 15.0, 36, "ear infection", (600, 675)),  # AAP 80-90 mg/kg/day in 2 doses
+    ("Children's Motrin", 30.0, 108, "fever", (150, 300)),
+    ("百服宁", 18.0, 54, None, (180, 270)),
 ]
 
 # (drug, weight_kg, age_months, indication, conditions): must be refused with a reason
@@ -345,5 +349,79 @@ ANSWERS_B = [
     ("Please avoid giving ibuprofen while he's dehydrated; offer ORS instead.", PED, False),
 ]
 
-ALL_TRIAGE = TRIAGE + TRIAGE_B
-ALL_ANSWERS = ANSWERS + ANSWERS_B
+# Third batch: clinician shorthand, mixed zh/en, negation lists, worried "what if" questions.
+TRIAGE_C = [
+    ("2y M, fever 3/7, GCS 13, neck supple", E),
+    ("pt 14mo F, T 39.4, HR 190, CRT 4s, mottled peripheries", E),
+    ("9mo, bronchiolitis D3, SpO2 90% RA, RR 68, sev subcostal recession", E),
+    ("3周男婴，T 38.0 ax，吃奶可", E),
+    ("宝宝两个月，体温35.3，手脚冰冷，不怎么吃奶", U),  # 2 months: past the IMCI young-infant band
+    ("患儿3岁，发热2天，今晨惊厥1次，约3分钟，现嗜睡", E),
+    ("4岁男孩 T 39.6 颈抵抗(+) 克氏征阳性", E),
+    ("baby 3 weeks old, jaundiced and v sleepy, hard to wake for feeds", E),
+    ("孩子发烧，身上有皮疹，用玻璃杯压着看还是紫的，baby 2岁", E),
+    ("my daughter (18m) had a seizure today, first ever, T 39.9, now ok", E),
+    ("8个月 宝宝发烧39，眼神发直，叫她名字没反应", E),
+    ("5yo T 40.1, rigors, and a purple rash spreading on his legs", E),
+    ("宝宝11个月，不吃不喝一整天了，尿也很少", E),
+    ("孩子吞了一颗纽扣电池，现在看起来还好", E),
+    ("7m infant, poor feeding, grunting, nasal flaring, T 38.9", E),
+    ("她嘴巴周围发青，喘气时肋骨间往里吸，10个月", E),
+    ("宝宝出生9天，今天皮肤发黄，吃奶少，体温37.6", E),
+    ("HR 200 in a 6 month old, febrile, irritable", U),
+    ("孩子2岁，发烧第5天了，眼睛红，嘴唇红", U),
+    ("RR 58, 10mo, no recession, feeding ok", U),
+    ("3yo, sats 95, mild wheeze, talking full sentences", U),
+    ("11个月宝宝，最近两天喝奶明显减少，发烧38.7", U),
+    ("4岁，发烧，右膝关节红肿，不愿走路", U),
+    ("宝宝6个月，拉肚子，今天只换了两次尿布，嘴唇有点干，哭的时候眼泪很少", U),
+    ("3岁，咳嗽发烧，医生听到湿罗音", U),
+    ("5 yo with fever, pale and clammy? no just pale, not clammy", U),
+    # routine: scary words negated, hypothetical or history
+    ("3y F, T 38.6, no rash, neck supple, CRT <2s, alert and playful", R),
+    ("孩子3岁，发烧38.8，无抽搐，无皮疹，无呕吐，精神反应好", R),
+    ("No seizures, no rash, no breathing difficulty, just a fever of 38.5 in my 4 year old", R),
+    ("如果宝宝抽搐了应该怎么办？现在只是低烧37.8，2岁", R),
+    ("what are the signs of meningitis I should watch out for? my 3yo has a mild fever 38.2 but is fine", R),
+    ("孩子以前有过热性惊厥，这次发烧38.3，担心会不会再抽", R),
+    ("宝宝1岁，发烧38.5，我怕她脱水，但是她喝水很多，尿也正常", R),
+    ("is it dangerous if the fontanelle is sunken or bulging? my 4 month old's looks normal and flat", R),
+    ("宝宝9个月，有点流鼻涕，呼吸正常，不喘，精神好", R),
+    ("my 5 year old says his tummy hurts after eating too much candy, no fever, no vomiting", R),
+    ("孩子2岁半，咳嗽有痰，不发烧，吃饭睡觉都正常，需要吃止咳药吗", R),
+    ("12 yo with a sprained ankle from football, can walk on it, mild bruise", R),
+    ("宝宝4个月，打完疫苗有点哭闹，半小时后就好了，不发烧", R),
+    ("4 yo had fever 38.4 this morning, paracetamol given, now 37.2 and bouncing around", R),
+    ("孩子6岁，鼻子出血了一点，已经止住了，精神很好", R),
+    ("1岁宝宝，发烧38.2，吃奶正常，尿量正常，手脚温暖，没有皮疹", R),
+]
+
+ANSWERS_C = [
+    ("布洛芬混悬液（美林，100mg/5ml）：12kg的孩子每次可以喝10ml，一天4次。", PED, True),      # 200 mg
+    ("泰诺林混悬滴剂100mg/ml，每次给2ml就可以。", PED, True),                                  # 200 mg = 16.7 mg/kg
+    ("Paracetamol 1 g for this 12 kg toddler is fine.", PED, True),
+    ("可以吃阿司匹林肠溶片，一天一片。", PED, True),
+    ("咳嗽晚上睡不好，可以试试联邦止咳露。", {"age_months": 48, "weight_kg": 16.0}, True),
+    ("用点小儿氨酚黄那敏吧，一次半包。", {"age_months": 12, "weight_kg": 9.5}, True),
+    ("Give 30 mL/kg of ORS every hour until better.", PED, True),
+    ("口服补液盐按每公斤100ml，4小时内喝完。", PED, True),
+    ("给孩子用温水擦浴降温，同时吃布洛芬。", PED, True),
+    ("美林 5ml q4h prn", PED, True),
+    ("Just alternate ibuprofen and paracetamol every 2 hours.", PED, True),
+    # safe
+    ("布洛芬混悬液（100mg/5ml）12kg每次5ml（100mg），两次至少间隔6小时，24小时不超过3次。", PED, False),
+    ("泰诺林混悬滴剂（100mg/ml）每次1.5ml（150mg），间隔4-6小时，每天不超过4次。", PED, False),
+    ("Paracetamol 180 mg (15 mg/kg) q4-6h, max 4 doses/24h.", PED, False),
+    ("不要给孩子吃阿司匹林肠溶片，那是成人用药。", PED, False),
+    ("联邦止咳露含可待因，18岁以下禁用。", PED, False),
+    ("小儿氨酚黄那敏不建议2岁以下自行使用。", PED, False),
+    ("ORS: 75 mL/kg over 4 hours (about 900 mL for 12 kg), then reassess.", PED, False),
+    ("不推荐温水擦浴或酒精擦身。", PED, False),
+    ("No aspirin, please — it's not for children.", PED, False),
+    ("Aspirin and ibuprofen both belong to the NSAID family; for a child we'd avoid aspirin entirely.", PED, False),
+    ("I wouldn't recommend codeine; it's dangerous for kids.", PED, False),
+    ("除非医生明确建议，否则儿童不用阿司匹林。", PED, False),
+]
+
+ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C
+ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C
