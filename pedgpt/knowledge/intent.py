@@ -16,17 +16,19 @@ from pedgpt.knowledge.model import Fact
 #: Question wording → predicates it asks about (checked in order; several may apply). Patterns are
 #: matched on the lower-cased question, Chinese lay and formal wording and English.
 INTENTS = (
-    (r"禁忌|禁用|不能用|不能吃|能不能(?:用|吃|给)|可以(?:用|吃|给)吗|能(?:用|吃)吗|慎用|contraindicat|can .*(?:take|use|give)",
-     ("禁忌", "注意事项")),
-    (r"副作用|不良反应|毒副|side.?effect|adverse", ("不良反应",)),
     (r"剂量|用量|用法|怎么吃|怎么用|怎么服|吃多少|吃几|用多少|一次.{0,4}多少|dose|dosage|how much|how often",
      ("用法用量", "用量", "注意事项")),
+    (r"禁忌|禁用|不能用|不能吃|能不能(?:用|吃|给)|(?:可以|能)(?:用|吃|给|服)[^，。,.？?]{0,12}吗|慎用|contraindicat"
+     r"|(?:can|should|is it safe).{0,30}(?:take|use|give|have)",
+     ("禁忌", "注意事项")),
+    (r"副作用|不良反应|毒副|side.?effect|adverse", ("不良反应",)),
     (r"适应症|治什么|干什么用|有什么用|(?<!副)作用|用于|indicat|used for|what is .* for", ("适应症", "功能主治", "主治")),
     (r"症状|表现|症候|什么样|symptom|sign", ("常见症状", "临床症状及体征")),
     (r"病因|原因|为什么|怎么引起|怎么回事|引起的|导致|cause|why", ("常见病因", "病因", "高危因素")),
     (r"治疗|怎么办|怎么治|如何治|怎么处理|如何处理|处理|护理|怎么缓解|treat|manage|what (?:should|can|do) (?:i|we)",
      ("治疗", "治疗方案", "药物治疗", "辅助治疗", "就诊科室", "检查", "相关药物")),
-    (r"检查|化验|诊断|查什么|test|exam|diagnos", ("检查", "实验室检查", "辅助检查", "影像学检查")),
+    (r"检查|化验|诊断|查什么|test|exam|diagnos", ("检查", "实验室检查", "辅助检查", "影像学检查", "诊断依据_实验室检查",
+                                               "诊断依据_辅助检查", "诊断依据_影像学检查")),
     (r"科室|挂什么科|哪个科|看什么科|挂哪|department|specialist", ("就诊科室",)),
     (r"去医院|就医|看医生|急诊|严重吗|危险|要紧|doctor|hospital|emergency|serious|worried",
      ("就诊科室", "并发症", "检查", "治疗")),

@@ -100,9 +100,10 @@ class Linker:
 
     def resolve_en(self, words: list[str], surface: str) -> tuple[str, str, str] | None:
         key = " ".join(words)
-        if len(key) <= SHORT_ABBREVIATION and not surface.isupper():
-            return None
         zh = english_zh().get(key)
+        # Short curated words ("rash", "flu") are safe; other short keys must be upper-case abbreviations.
+        if zh is None and len(key) <= SHORT_ABBREVIATION and not surface.isupper():
+            return None
         found = self.resolve_zh(zh) if zh else None
         if found:  # curated table first: it maps symptoms, which CMeKG has no English for
             return found[0], found[1], "english"

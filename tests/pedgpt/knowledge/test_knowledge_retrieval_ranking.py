@@ -109,3 +109,17 @@ def test_value_quality_rules():
     storage = Fact("x", "d", "注意事项", "放在阴凉处")
     assert value_quality(caution, ["禁忌"], False) > value_quality(storage, ["禁忌"], False)
     assert value_quality(Fact("x", "d", "检查", "实验室检查"), [], False) < 0.5
+
+
+def test_dose_question_in_english_is_about_dosing_not_contraindications():
+    predicates = intent_predicates("How much ibuprofen can I give my 3 year old?")
+    assert predicates[0] == "用法用量" and "禁忌" in predicates
+    assert intent_predicates("孩子得了手足口病能吃布洛芬吗")[0] == "禁忌"
+
+
+def test_short_curated_english_word_links(tiny_index):
+    from pedgpt.knowledge import link_entities
+
+    names = [item.name for item in link_entities("my child has a rash and fever", tiny_index)]
+    assert names[:2] == ["皮疹", "发热"]
+    assert [item.name for item in link_entities("all is well", tiny_index)] == []
