@@ -13,6 +13,7 @@ import gradio as gr
 
 from pedgpt.paths import asset
 from ui.i18n import t
+from ui.sessions import ExpiringTokens, check_bind, session_minutes_from_env
 
 log = logging.getLogger("pedgpt.ui")
 
@@ -25,19 +26,45 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
     """Start the server (blocks unless `prevent_thread_lock`). Login is on unless the settings
     say `auth=False` (PEDGPT_AUTH=off), in which case the page says so."""
     ctx = demo.pedgpt_context
+    check_bind(host, ctx.settings.auth)
     demo.queue(max_size=ctx.limits.queue_size, default_concurrency_limit=DEFAULT_CONCURRENCY)
-    return demo.launch(
+    result = demo.launch(
         server_name=host,
         server_port=port,
         auth=ctx.authenticate if ctx.settings.auth else None,
         auth_message=t("app.login_message", "zh") if ctx.settings.auth else None,
         css_paths=[asset("css", "pedgpt.css")],
         show_error=False,  # gr.Error messages still show; internal errors never leak details
-        prevent_thread_lock=prevent_thread_lock,
+        prevent_thread_lock=True,  # install session expiry first, then block below
         quiet=quiet,
         footer_links=[],
         ssr_mode=False,
     )
+    if ctx.settings.auth:
+        install_session_expiry(demo, ctx)
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return result
+
+
+def install_session_expiry(demo: gr.Blocks, ctx) -> ExpiringTokens:
+    """Swap Gradio's token table for one that expires idle sessions and audits logouts."""
+    from pedgpt.storage import AuditLog
+
+    audit = AuditLog(ctx.db)
+
+    def on_end(username: str, reason: str) -> None:
+        try:
+            audit.record(reason, username=username)
+        except Exception:  # auditing must never break a logout
+            log.exception("could not audit %s", reason)
+
+    tokens = ExpiringTokens(session_minutes_from_env() * 60, on_end)
+    app = demo.server_app
+    for token, username in list(app.tokens.items()):
+        tokens[token] = username
+    app.tokens = tokens
+    return tokens
 
 
 def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
@@ -48,6 +75,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from pedgpt.storage import open_database
     from ui.layout import build_demo
 
+    check_bind(host, settings.auth)  # before any slow start-up work
     db = open_database(settings.db_url)
     engine = load_engine(settings.model, settings.backend)
     demo = build_demo(settings, engine, db)

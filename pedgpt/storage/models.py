@@ -22,7 +22,8 @@ RATINGS = ("up", "down")
 REASONS = ("剂量错误", "诊断错误", "不安全", "不完整", "其他")
 AUDIT_ACTIONS = ("login", "login_failed", "login_locked", "logout", "view", "create", "rename",
                  "archive", "update", "export", "delete", "purge", "feedback", "user_add",
-                 "user_disable", "user_enable", "user_passwd", "user_delete", "retention")
+                 "user_disable", "user_enable", "user_passwd", "user_delete", "retention",
+                 "session_expired")
 
 
 def utcnow() -> datetime:
