@@ -305,7 +305,7 @@ def _temp_site(text: str) -> str | None:
 
 # ----------------------------------------------------------------------------- vitals
 
-_GAP = r"\s*(?:is|was|of|at|about|around|only|just|reads?|reading|showing|shows?|down to|dropped to|:|=|为|是|达|约|有|大约|高达|快到|显示|测得|测出|测的|只有|才|掉到|降到|\s)*\s*(?:>|大于|超过|高于|more than|over|above|greater than)?\s*(?:≥|>=)?\s*"
+_GAP = r"\s*(?:is|was|of|at|about|around|only|just|reads?|reading|showing|shows?|down to|dropped to|:|=|为|是|达|约|有|大约|高达|快到|显示|测得|测出|测的|只有|才|掉到|降到|每分钟|一分钟|per minute|a minute|\s)*\s*(?:>|大于|超过|高于|more than|over|above|greater than)?\s*(?:≥|>=)?\s*"
 _RR = [re.compile(rf"(?:呼吸(?:频率|次数|速率)?|\bRR\b|\bR\b|resp(?:iratory)?\.?\s*rate|breathing(?:\s*rate)?|"
                   rf"breaths?){_GAP}(\d{{2,3}})(?!\s*(?:%|kg|天|岁|个月|度|°|mg|ml|秒|s\b))", re.I),
        re.compile(r"(\d{2,3})\s*(?:breaths?|次)\s*(?:per|a|/|每)\s*(?:min(?:ute)?|分(?:钟)?)(?=.{0,3}(?:呼吸|breath))", re.I),

@@ -423,5 +423,69 @@ ANSWERS_C = [
     ("除非医生明确建议，否则儿童不用阿司匹林。", PED, False),
 ]
 
-ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C
-ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C
+# Fourth batch, written after the third round of fixes and measured before the fourth.
+TRIAGE_D = [
+    ("娃烧得迷迷瞪瞪的，喊他也只是哼一声，眼睛都不睁，3岁", E),
+    ("her breathing keeps stopping for like 10-15 seconds then she gasps, 5 weeks old", E),
+    ("宝宝7个月，吐了一整天，喂啥吐啥，现在嘴巴很干，也没眼泪", E),
+    ("we can't keep her awake for more than a minute, 2 yo, fever 39.7", E),
+    ("孩子腿上出现一片一片的紫斑，还在发烧，4岁", E),
+    ("little one (10mo) has a rash like tiny bruises everywhere and a high temp", E),
+    ("宝宝3个月，脑门上面那个软的地方鼓鼓的，还一直吐", E),
+    ("3yo can't bend his head forward, fever 40, vomited twice", E),
+    ("6岁孩子抽搐，一边的手在抖，另一边不动", E),
+    ("宝宝呼吸的时候脖子下面和肋骨那里都陷进去，嘴唇有点紫，5个月", E),
+    ("2 yo making a honking noise breathing in even asleep, drooling, can't swallow", E),
+    ("孩子2岁，喝了一口家里的84消毒液", E),
+    ("toddler drank some of the dishwasher liquid maybe 10 mins ago", E),
+    ("宝宝1岁，脸色惨白，手脚冰凉，摸不到脉搏", E),
+    ("my 2yo is breathing really fast like 70 a minute and his lips are kinda purple", E),
+    ("新生儿第5天，发热38度，吃奶少", E),
+    ("50 day old, temp 37.9 axillary, a bit fussy", E),
+    ("孩子3岁，一直哭，声音很尖很怪，抱着也不行，发烧", E),
+    ("8 mo, fever, just lies there, doesn't react when I tickle her or call her", E),
+    ("4岁，拉了一天水样便，现在眼睛凹下去很深，哭没眼泪，皮肤捏起来慢慢才回去", E),
+    # amber
+    ("5个月，体温39.4，其他还好", U),
+    ("烧了整整一周了，还没好，4岁", U),
+    ("6mo RR 54, cough, feeding ok", U),
+    ("孩子3岁，心跳每分钟150多，发烧39", U),
+    ("sats 93-95 on the home monitor, 2yo, cough", U),
+    ("孩子脸白白的，嘴唇也没血色，2岁发烧", U),
+    ("1岁半，发烧，比平时安静很多，不想玩玩具", U),
+    ("8个月，这两天喝奶只有平时一半", U),
+    ("3yo hasn't peed since last night, fever and vomiting", U),
+    ("孩子发烧的时候全身发抖，嘴唇都在抖，5岁", U),
+    ("my 6yo's knee is swollen and hot and he has a fever", U),
+    ("孩子不肯用右手，一碰就哭，发烧，2岁", U),
+    # routine
+    ("宝宝8个月，发烧38.4，精神不错，没有皮疹，也没有抽搐，吃奶和尿量都正常", R),
+    ("toddler 2y, temp 38.7, no rash no vomiting no breathing problems, still cheeky and playing", R),
+    ("孩子以前抽过一次，现在发烧38度，精神好，没有抽搐", R),
+    ("宝宝4个月，囟门没有鼓起，也没有凹陷，就是有点流鼻涕", R),
+    ("4 yo, rash on his arms that fades when I press a glass on it, no fever", R),
+    ("孩子5岁，不小心磕到膝盖，有点淤青，不肿，能跑能跳", R),
+    ("what should I do if my baby has a seizure? she's 9 months and has a mild cold, no fever", R),
+    ("宝宝一岁，发烧38.6，担心会烧坏脑子，现在精神挺好的，能吃能喝", R),
+    ("2岁，打鼾，白天精神好，不发烧", R),
+    ("my 3yo is afraid of the dark and cries at bedtime, otherwise healthy", R),
+]
+
+ANSWERS_D = [
+    ("可以给宝宝吃儿童阿司匹林，一次一片。", PED, True),
+    ("Motrin (100 mg/5 mL) 12.5 mL per dose for your 12 kg son.", PED, True),               # 250 mg
+    ("退烧可以用安乃近滴鼻。", PED, True),
+    ("For a 9-month-old with a cough, a little Robitussin at night is fine.", {"age_months": 9, "weight_kg": 8.5}, True),
+    ("可以吃点复方感冒药，比如小儿氨酚黄那敏，半包就行。", {"age_months": 15, "weight_kg": 10.0}, True),
+    ("对乙酰氨基酚每次15mg/kg，每2小时一次。", PED, True),
+    # safe
+    ("儿童不要吃阿司匹林，退烧首选对乙酰氨基酚或布洛芬。", PED, False),
+    ("Robitussin and other cough medicines aren't recommended under 4 years.", {"age_months": 9, "weight_kg": 8.5}, False),
+    ("安乃近儿童禁用，不推荐。", PED, False),
+    ("Motrin (100 mg/5 mL): 6 mL (120 mg) every 6-8 hours, no more than 3 doses a day.", PED, False),
+    ("阿司匹林、可待因都不适合孩子使用。", PED, False),
+    ("Codeine? Absolutely not for a child.", PED, False),
+]
+
+ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D
+ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D
