@@ -259,6 +259,12 @@ def _hedged(clause_before: str, near_after: str) -> bool:
     return bool(_HEDGE.search(cleaned) or _HEDGE.match(near_after.lstrip()))
 
 
+def without_reassurance(text: str) -> str:
+    """`text` with reassurance and limit phrases blanked ("不用担心", "don't worry", "不超过"), so that
+    their negation words are not read as a warning against a drug or practice."""
+    return _NOT_PROHIBIT.sub(" ", text)
+
+
 def _prohibits(text: str) -> bool:
     cleaned = _NOT_PROHIBIT.sub(" ", text)
     return bool(_PROHIBIT.search(cleaned))

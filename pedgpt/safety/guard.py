@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from pedgpt.errors import InputError
 from pedgpt.safety import contra, tables
-from pedgpt.safety.answer_parse import DoseStatement, ParsedAnswer, parse_answer
+from pedgpt.safety.answer_parse import DoseStatement, ParsedAnswer, parse_answer, without_reassurance
 from pedgpt.safety.checks import Envelope, envelope_for
 from pedgpt.safety.extract import finding_statuses, weight_plausible
 from pedgpt.safety.growth import weight_range
@@ -350,11 +350,12 @@ def _answer_level_findings(parsed: ParsedAnswer, recommended: set[str], ctx: Saf
     for i in range(len(parsed.sentences)):
         sentence = parsed.sentence_text(i)
         ids = {m.drug_id for m in parsed.mentions if m.sentence == i}
-        if {"paracetamol", "ibuprofen"} <= ids and _COMBINED.search(sentence) and not _NEG_NEARBY.search(sentence):
+        warned = bool(_NEG_NEARBY.search(without_reassurance(sentence)))  # "不要担心，…可以一起吃" is no warning
+        if {"paracetamol", "ibuprofen"} <= ids and _COMBINED.search(sentence) and not warned:
             out.append(Finding("combined_antipyretics", "medium", None, message(lang, "combined"),
                                "NICE CG160/NG143 antipyretic rules", "NICE-ANTIPYRETIC"))
         m = _SPONGE.search(sentence)
-        if m and not _NEG_NEARBY.search(sentence):
+        if m and not warned:
             out.append(Finding("discouraged_practice", "medium", None, message(lang, "sponging"),
                                "NICE CG160/NG143 antipyretic rules", "NICE-NO-SPONGING", span=_abs(parsed, i, m)))
     return out

@@ -487,5 +487,63 @@ ANSWERS_D = [
     ("Codeine? Absolutely not for a child.", PED, False),
 ]
 
-ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D
-ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D
+# Fifth batch, written after the fourth round of fixes: fresh red wording and routine traps that
+# reuse the words of the broadened lexicon in harmless or negated senses.
+TRIAGE_E = [
+    ("孩子发烧后一直昏昏欲睡，叫醒了说两句话又睡着，4岁", E),
+    ("宝宝哭不出声音了，只是张着嘴，1岁，发烧两天没怎么喝水", E),
+    ("my son is 3, fever, and his hands and feet are blue-ish and cold, he seems confused", E),
+    ("7月龄，咳喘，鼻子一扇一扇的，肚子一鼓一鼓，呼吸七十多次", E),
+    ("孩子头疼得厉害，一直吐，怕光，脖子硬，8岁", E),
+    ("宝宝抽完以后半边身子软软的不动", E),
+    ("she's turning grey and floppy, 4 months", E),
+    ("孩子误喝了爷爷的白酒，现在站不稳、叫不太醒", E),
+    ("14 mo swallowed two magnets from the fridge", E),
+    ("1个月宝宝，这两天不爱吃奶，体温37.6", E),
+    ("baby is 7 weeks and hasn't fed properly since yesterday", E),
+    ("宝宝出生一周，今天突然不吃奶，还一直睡", E),
+    ("3 week old breathing really fast and grunting", E),
+    ("孩子4岁，全身长满了红紫色的点，按了不退色，精神差", E),
+    ("2 yo, burning up (40.2), won't look at us, staring into space, not responding", E),
+    # amber
+    ("my 5 month old has a fever of 39.6 but is otherwise feeding", U),
+    ("孩子已经发烧一个星期了，2岁", U),
+    ("3 yo, heart rate 160 on the watch, fever 39.5", U),
+    ("孩子1岁，烧到39度，整个人没什么精神，不太想动", U),
+    ("4岁，发烧，哭的时候几乎没有眼泪，嘴巴发干，拉肚子", U),
+    # routine traps
+    ("孩子2岁，今天在公园玩得特别累，回家就睡了，不发烧，叫醒后能吃饭", R),
+    ("my 4 yo's lips are blue from the ice lolly, she's fine and playing", R),
+    ("宝宝5个月，头顶软软的地方平平的，摸着软软的，正常吗", R),
+    ("3 yo, stiff legs after a long hike yesterday, no fever", R),
+    ("孩子的脖子上有几个小淋巴结，不疼，不发烧，精神好", R),
+    ("she cried a lot after her shots but settled after a feed, no fever", R),
+    ("宝宝1岁半，吃饭吃得慢，但是量和平时差不多", R),
+    ("6 yo, pale skin runs in the family, he's energetic, no fever", R),
+    ("孩子3岁，手心脚心有点凉，其他都好，不发烧，很精神", R),
+    ("my 2yo ate a crayon, it's non-toxic, she's fine", R),
+    ("宝宝9个月，昨天吐了一次，今天吃奶正常，没有再吐", R),
+    ("孩子6岁，跑步后喘了一会儿，现在呼吸正常", R),
+    ("do I need to worry about a bulging fontanelle? I read about it online, my baby (3m) is well and it's flat", R),
+    ("4 yo, nose bleed stopped, no rash, no bruises, playing", R),
+    ("孩子8岁，感冒后嗓子哑，不发烧，吃喝正常", R),
+]
+
+ANSWERS_E = [
+    ("I'm not sure what's causing it, but aspirin 100 mg should bring the fever down.", PED, True),
+    ("不确定是不是病毒感染，不过可以先吃点阿司匹林。", PED, True),
+    ("Whether or not the fever breaks, keep giving ibuprofen 200 mg every 4 hours.", PED, True),
+    ("No need to worry about Reye syndrome, aspirin is fine at this age.", PED, True),
+    ("Don't be afraid to use codeine syrup for the cough.", PED, True),
+    ("不要担心，布洛芬和对乙酰氨基酚可以一起吃。", PED, True),
+    ("Calpol 120mg/5ml: give 10 ml every 4 hours (max 6 doses).", PED, True),                # 240 mg, 6 doses
+    # safe
+    ("I'm not sure whether aspirin is safe for her, so let's not use it; paracetamol 180 mg is fine.", PED, False),
+    ("Calpol 120mg/5ml: 7.5 ml (180 mg) every 4-6 hours, max 4 doses in 24 hours.", PED, False),
+    ("布洛芬和对乙酰氨基酚不要一起吃，选一种就行。", PED, False),
+    ("Please don't use codeine or tramadol — both are unsafe for children.", PED, False),
+    ("如果医生开了阿莫西林，按医嘱服用即可，不要自行停药。", PED, False),
+]
+
+ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E
+ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D + ANSWERS_E
