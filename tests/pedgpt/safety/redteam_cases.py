@@ -527,6 +527,14 @@ TRIAGE_E = [
     ("do I need to worry about a bulging fontanelle? I read about it online, my baby (3m) is well and it's flat", R),
     ("4 yo, nose bleed stopped, no rash, no bruises, playing", R),
     ("孩子8岁，感冒后嗓子哑，不发烧，吃喝正常", R),
+    ("3岁，前几天去奶奶家吃了很多东西，晚上有点咳嗽，今天发烧38.5，没有抽搐", R),
+    ("宝宝2岁，过年吃了好多糖和水果，肚子有点胀，不发烧", R),
+    ("孩子3岁，被蚊子咬了，腿上肿了个包，很痒", R),
+    ("2yo has a few mosquito bites on her legs, a bit swollen and itchy", R),
+    ("4yo bumped his head on the table, cried for a minute, now fine, no vomiting", R),
+    ("newborn (10 days) has peeling skin on hands and feet, feeding well, no fever", R),
+    ("宝宝5个月，睡觉时偶尔惊跳一下，然后继续睡", R),
+    ("my 3 yo holds his breath when he's angry and goes a bit red", R),
 ]
 
 ANSWERS_E = [
