@@ -23,6 +23,10 @@ _PER_DAY = r"(?:\s*(?:/|每|per|a)\s*(?:d|day|日|天|24\s*h)\b|\s*(?:每日|每
 _DOSE = re.compile(
     rf"(?P<kgfirst>每(?:公斤|千克|kg)(?:体重)?\s*)?{_AMOUNT}\s*(?P<unit>mg|毫克|mcg|μg|微克|g|克|ml|毫升|mL|片|粒|袋|包|滴|支)"
     rf"(?P<perkg>{_PER_KG})?(?P<perday>{_PER_DAY})?(?P<perdose>\s*/\s*(?:次|dose))?", re.IGNORECASE)
+_SPOON = re.compile(r"(\d+(?:\.\d+)?|1/2|half an?|half|an?|one|two|three|four|[一二两三四半])\s*"
+                    r"(teaspoons?|teaspoonfuls?|tsps?\b|tablespoons?|tbsps?\b|茶匙|小勺|汤匙)", re.IGNORECASE)
+_SPOON_WORDS = {"1/2": 0.5, "half": 0.5, "half a": 0.5, "half an": 0.5, "a": 1.0, "an": 1.0, "one": 1.0,
+                "two": 2.0, "three": 3.0, "four": 4.0}
 #: Product strengths: (mg group, mL group) — "160mg/5ml", "每5ml含160mg", "120 mg in 5 mL", "40mg/ml".
 _STRENGTHS = (
     (re.compile(r"(\d+(?:\.\d+)?)\s*(?:mg|毫克)\s*(?:/|per|in|每|:)\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升)", re.IGNORECASE), 1, 2),
@@ -272,13 +276,28 @@ def _prohibits(text: str) -> bool:
 
 def _doses(text: str, parsed: ParsedAnswer) -> list[DoseStatement]:
     strengths = {m.span() for pattern, _, _ in _STRENGTHS for m in pattern.finditer(text)}
-    out = []
+    out = _spoon_doses(text, parsed)
     for m in _DOSE.finditer(text):
         if any(s <= m.start() < e for s, e in strengths):
             continue
         dose = _dose_from_match(text, m, parsed)
         if dose is not None:
             out.append(dose)
+    return out
+
+
+def _spoon_doses(text: str, parsed: ParsedAnswer) -> list[DoseStatement]:
+    """'2 teaspoons', 'one tsp', '1/2 tbsp', '1茶匙' as mL (a measuring spoon is 5 mL / 15 mL: a unit
+    definition, not a clinical value)."""
+    out = []
+    for m in _SPOON.finditer(text):
+        n = _SPOON_WORDS.get(m.group(1).lower()) or cn_number(m.group(1))
+        if not n:
+            continue
+        ml = n * (15.0 if m.group(2).lower().startswith(("tb", "table", "汤")) else 5.0)
+        sentence = _sentence_of(parsed, m.start())
+        out.append(DoseStatement(start=m.start(), end=m.end(), sentence=sentence, low=ml, high=ml, unit="ml",
+                                 text=m.group(0), strength_mg_per_ml=strength_in(parsed.sentence_text(sentence))))
     return out
 
 

@@ -551,6 +551,10 @@ ANSWERS_E = [
     ("布洛芬和对乙酰氨基酚不要一起吃，选一种就行。", PED, False),
     ("Please don't use codeine or tramadol — both are unsafe for children.", PED, False),
     ("如果医生开了阿莫西林，按医嘱服用即可，不要自行停药。", PED, False),
+    ("Children's Tylenol (160 mg/5 mL): give 2 teaspoons every 4 hours.", PED, True),       # 320 mg
+    ("Children's Motrin 100mg/5ml, 3 tsp per dose.", PED, True),                            # 300 mg
+    ("Children's Tylenol (160 mg/5 mL): 1 tsp every 4-6 hours, max 4 doses.", PED, False),  # 160 mg
+    ("Children's Motrin 100mg/5ml, one teaspoon every 6-8 hours.", PED, False),             # 100 mg
 ]
 
 ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E
