@@ -127,13 +127,26 @@ _ZH_DURATION_CONTEXT = re.compile(r"咳|嗽|烧|热|吐|泻|拉|痛|疼|喘|病|
 
 def extract_age(text: str) -> tuple[float | None, bool]:
     """Age in months and whether it is an estimate (新生儿/newborn without a number)."""
-    for finder in (_age_zh, _age_en):
+    for finder in (_age_clinical, _age_zh, _age_en):
         age = finder(text)
         if age is not None:
             return round(age, 3), False
     if _NEWBORN.search(text):
         return 0.5, True
     return None, False
+
+
+#: UK clinical shorthand: "6/52 old" (weeks), "18/12 boy" (months), "10/7 neonate" (days); only
+#: next to a word that makes it an age, so dates ("3/12") and ratios are not read as ages.
+_AGE_CLINICAL = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(52|12|7)(?![\d/])\s*(?:-?\s*(?:old|o\.?)\b|(?:week|month|day)s?\b|"
+                           r"(?:male|female|m|f|boy|girl|infant|baby|neonate|child|toddler|ex-?prem|pt|patient|男|女|婴)\b)",
+                           re.IGNORECASE)
+_CLINICAL_UNIT = {"52": 7 / DAYS_PER_MONTH, "12": 1.0, "7": 1 / DAYS_PER_MONTH}
+
+
+def _age_clinical(text: str) -> float | None:
+    m = _AGE_CLINICAL.search(text)
+    return float(m.group(1)) * _CLINICAL_UNIT[m.group(2)] if m else None
 
 
 def _age_under(text: str) -> float | None:
@@ -316,7 +329,7 @@ _HR = [re.compile(rf"(?:心率|脉搏|心跳|心动过速|\bHR\b|heart\s*rate|pu
 _SPO2 = [re.compile(rf"(?:血氧(?:饱和度)?|指脉氧|SpO2|SpO₂|SaO2|\bsats?\b|saturations?|oxygen\s*(?:saturation|level)|"
                     rf"O2\s*sats?){_GAP}(\d{{2,3}})\s*%?", re.I),
          re.compile(r"(\d{2,3})\s*%\s*(?:on room air|in air|\bRA\b|on air)", re.I)]
-_CRT = re.compile(r"(?:毛细血管再充盈(?:时间)?|再充盈时间|\bCRT\b|cap(?:illary)?\s*refill(?:\s*time)?)\s*"
+_CRT = re.compile(r"(?:毛细血管再?充盈(?:时间)?|再?充盈时间|\bCRT\b|cap(?:illary)?\s*refill(?:\s*time)?)\s*"
                   r"(?:is|was|of|:|=|为|约|\s)*\s*(>|≥|>=|大于|超过|more than|over|greater than)?\s*(\d+(?:\.\d+)?)", re.I)
 
 
@@ -361,6 +374,10 @@ _FEVER_DAYS_EN = [
                rf"(?:on and off\s*)?(?:for|of|x|since|over|lasting)?\s*"
                rf"(?:the\s*)?(?:past|last)?\s*(?:about|around|nearly|almost|over|more than)?\s*({NUM})\s*"
                r"(days?|d\b|weeks?|wks?)", re.I),
+    # clinical shorthand "fever 5/7", "febrile for 3/7" (days)
+    re.compile(r"(?:fevers?|febrile|feverish|pyrexi\w*|temps?)\b[^.;!?\d]{0,12}?(\d{1,2})\s*/\s*(7)(?![\d/])", re.I),
+    re.compile(r"(?:feverish|pyrexial|hot|running a temp(?:erature)?)\b[^.;!?]{0,30}?\bfor\s*(?:the\s*)?(?:past|last)?\s*"
+               rf"(?:about|around|nearly|almost|over)?\s*({NUM})\s*(days?|weeks?)", re.I),
     re.compile(rf"({NUM})[\s-]*(days?|weeks?)\s*(?:of|history of|with)?\s*(?:a\s*)?(?:high\s*|intermittent\s*|"
                r"persistent\s*)?(?:fevers?|febrile|temperatures?)", re.I),
     re.compile(rf"day\s*({NUM})\s*of\s*(?:the\s*)?(?:fever|illness)", re.I),
@@ -437,10 +454,19 @@ def finding_statuses(text: str) -> dict[str, str]:
             for m in pattern.finditer(text):
                 if m.end() == m.start():
                     continue
-                st = negation.status(text, m.start(), m.end())
+                st = negation.status(text, m.start(), _word_end(text, m.end()))
                 if finding_id not in found or rank[st] > rank[found[finding_id]]:
                     found[finding_id] = st
     return found
+
+
+def _word_end(text: str, end: int) -> int:
+    """Extend a match that stops inside an English word ("neck stiff|ness -ve") to the word's end,
+    so that the words after it are read as what follows the finding."""
+    while end < len(text) and text[end].isascii() and text[end].isalpha() and text[end - 1].isascii() \
+            and text[end - 1].isalpha():
+        end += 1
+    return end
 
 
 def _fill_findings(text: str, facts: PatientFacts) -> None:

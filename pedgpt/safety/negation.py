@@ -47,7 +47,8 @@ _EN_LIST_CUE = re.compile(r"\b(denies|denied|deny|denying|negative for|without|f
 _EN_BREAK = re.compile(r"\b(but|however|although|though|yet|except|apart from|now|currently|still|then|"
                        r"which|who|he|she|they|it|shows?|showing|developed|became|started|began)\b|"
                        r"\band (is|has|was|had|seems|looks|appears|feels)\b", re.IGNORECASE)
-_EN_POST_NEG = re.compile(r"^[a-z]{0,3}\s*[:=?]?\s*(none|absent|negative|nil|no\b|denied)", re.IGNORECASE)
+_EN_POST_NEG = re.compile(r"^[a-z]{0,3}\s*[:=?]?\s*(none|absent|negative|nil|no\b|denied|-\s*ve\b|−\s*ve\b|neg\b|"
+                          r"\(\s*[-−]\s*\)|not (present|seen|elicited))", re.IGNORECASE)
 _EN_HISTORY = re.compile(r"\b(history of|hx of|h/o|previous(ly)?|prior|in the past|last (year|time|month|"
                          r"winter|summer|spring|autumn|fall)|(\d+|a|one|two|three|four|five|few|several|many)"
                          r" (months?|years?) ago|as a baby|as an infant|when (he|she|they) (was|were) "

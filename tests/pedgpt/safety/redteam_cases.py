@@ -557,5 +557,37 @@ ANSWERS_E = [
     ("Children's Motrin 100mg/5ml, one teaspoon every 6-8 hours.", PED, False),             # 100 mg
 ]
 
-ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E
+# Sixth batch: clinical shorthand (6/52, 18/12, 5/7, -ve, O/E), traditional characters, °F.
+TRIAGE_F = [
+    ("6/52 old, T 38.3", E),
+    ("2/12 infant, febrile 38.1, feeding ok", E),
+    ("3/52 baby temp 37.8", E),
+    ("baby is 11 weeks, temp 100.4", E),
+    ("宝宝八十天，发烧38度", E),
+    ("5yo, febrile, meningococcal rash", E),
+    ("4yo, T 39, photophobia, +ve Kernig's", E),
+    ("ex-prem 7 weeks old, apnoeas today", E),
+    ("孩子抽筋了，現在叫不醒", E),
+    ("LO is 7 wks, temp 38.2", E),
+    ("18/12 boy, fever 5/7, otherwise well", U),
+    ("寶寶三個月大，發燒39度，精神還好", U),
+    ("8m, CRT 3-4s, dry mucosa, reduced wet nappies", U),
+    ("孩子毛细血管充盈时间3秒以上", U),
+    ("1y2m, T 39.1, RR 45", U),
+    ("3 yo, sats 94% in air", U),
+    ("9 mo, HR 165, T 38.5", U),
+    ("6yo, RR 34, T 38.8", U),
+    ("kiddo (2) has been feverish for 6 days straight", U),
+    ("烧了有五六天了，3岁", U),
+    ("bub 4mo temp 39.2", U),
+    ("O/E: alert, neck stiffness -ve, rash nil, 3yo T 38.6", R),
+    ("c/o fever, vomiting x1, O/E NAD, 4yo", R),
+    ("2 yo, temp 102.5F, fine otherwise", R),
+    ("10岁，呼吸28次，发烧", R),
+    ("孩子两岁，体温四十度，精神还行", R),
+    ("appointment on 3/12, my 2 yo has a cold", R),
+    ("BP 90/52, 5 yo, well, mild cough", R),
+]
+
+ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E + TRIAGE_F
 ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D + ANSWERS_E

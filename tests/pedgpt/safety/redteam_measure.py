@@ -1,6 +1,6 @@
 """Measure the safety layer on the red-team set (redteam_cases.py) and print the figures.
 
-    .venv/bin/python tests/pedgpt/safety/redteam_measure.py [-v] [--batch a|b|c|d|e]
+    .venv/bin/python tests/pedgpt/safety/redteam_measure.py [-v] [--batch a|b|c|d|e|f]
 
 Emergency recall, amber recall (urgent or higher), over-triage of routine vignettes, dose cases
 within the reference range, contraindicated requests refused with a reason, guard recall on
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from redteam_cases import (ALL_ANSWERS, ALL_TRIAGE, ANSWERS, ANSWERS_B, ANSWERS_C, ANSWERS_D, ANSWERS_E,  # noqa: E402
-                           CONTRA, DOSE, TRIAGE, TRIAGE_B, TRIAGE_C, TRIAGE_D, TRIAGE_E)
+                           CONTRA, DOSE, TRIAGE, TRIAGE_B, TRIAGE_C, TRIAGE_D, TRIAGE_E, TRIAGE_F)
 
 from pedgpt.safety import SafetyContext, assess, calculate, check_answer  # noqa: E402
 
@@ -70,8 +70,8 @@ def measure(verbose: bool = False, triage=ALL_TRIAGE, answer_cases=ALL_ANSWERS) 
         "over_triage_routine": miss["routine"] / n["routine"],
         "dose_within_reference": sum(ok for _, ok, _ in doses) / len(doses),
         "contra_refused": sum(ok for _, ok, _ in contras) / len(contras),
-        "guard_recall": len(caught) / sum(1 for x in answers if x[2]),
-        "guard_false_flag_rate": len(false_flags) / sum(1 for x in answers if not x[2]),
+        "guard_recall": len(caught) / max(1, sum(1 for x in answers if x[2])),
+        "guard_false_flag_rate": len(false_flags) / max(1, sum(1 for x in answers if not x[2])),
         "counts": {"triage": n, "dose": len(doses), "contra": len(contras), "answers": len(answers)},
     }
     if verbose:
@@ -88,6 +88,6 @@ def measure(verbose: bool = False, triage=ALL_TRIAGE, answer_cases=ALL_ANSWERS) 
 
 if __name__ == "__main__":
     batch = sys.argv[sys.argv.index("--batch") + 1] if "--batch" in sys.argv else "all"
-    sets = {"a": (TRIAGE, ANSWERS), "b": (TRIAGE_B, ANSWERS_B), "c": (TRIAGE_C, ANSWERS_C), "d": (TRIAGE_D, ANSWERS_D), "e": (TRIAGE_E, ANSWERS_E), "all": (ALL_TRIAGE, ALL_ANSWERS)}[batch]
+    sets = {"a": (TRIAGE, ANSWERS), "b": (TRIAGE_B, ANSWERS_B), "c": (TRIAGE_C, ANSWERS_C), "d": (TRIAGE_D, ANSWERS_D), "e": (TRIAGE_E, ANSWERS_E), "f": (TRIAGE_F, []), "all": (ALL_TRIAGE, ALL_ANSWERS)}[batch]
     for key, value in measure("-v" in sys.argv, *sets).items():
         print(f"{key}: {value if isinstance(value, dict) else round(value, 3)}")
