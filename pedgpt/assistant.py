@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 from pedgpt.engine.base import Engine
 from pedgpt.errors import InputError
 from pedgpt.language import detect_language
-from pedgpt.prompts import TASKS, system_prompt
+from pedgpt.prompts import TASKS, system_prompt, turn_context
 
 #: Longest question accepted, in characters (the token check against the context comes later).
 MAX_QUESTION_CHARS = 8000
@@ -155,12 +155,28 @@ class Assistant:
         triage = safety.assess(question, age_months=patient.age_months, temp_c=facts.temp_c,
                                language=language)
         citations = self._retrieve(question, patient)
-        system = system_prompt(
-            task, language, patient.lines(language), citations, triage.level,
-            "; ".join(flag.text for flag in triage.flags), self.mode)
-        messages, dropped = self._fit([{"role": "system", "content": system}], list(history),
-                                      {"role": "user", "content": question}, max_new_tokens)
+        flags = "; ".join(flag.text for flag in triage.flags)
+        messages, dropped = self._fit(
+            self._system(task, language, patient, citations, triage.level, flags, bool(history)),
+            list(history), {"role": "user", "content": question}, max_new_tokens)
         return Turn(task, question, language, patient, messages, triage.to_dict(), citations, dropped)
+
+    def _system(self, task: str, language: str, patient: Patient, citations: list[dict],
+                triage_level: str, flags: str, follow_up: bool) -> list[dict]:
+        """[leading system message, per-turn context message or None].
+
+        First turn: one system message with everything (as training data renders it). Follow-up
+        turns: the leading message holds only what is fixed for the consultation (instructions,
+        patient), and the triage and facts of this turn go in a second system message just before
+        the question, so the rendered history stays a prefix of the previous turn's prompt and
+        llama.cpp's KV cache skips re-reading it (measured by `pedgpt bench`, "follow-up")."""
+        lines = patient.lines(language)
+        if not follow_up:
+            return [{"role": "system", "content": system_prompt(
+                task, language, lines, citations, triage_level, flags, self.mode)}, None]
+        return [{"role": "system", "content": system_prompt(
+                    task, language, lines, mode=self.mode, with_turn_context=False)},
+                {"role": "system", "content": turn_context(language, citations, triage_level, flags)}]
 
     def _retrieve(self, question: str, patient: Patient) -> list[dict]:
         if not self.use_knowledge:
@@ -171,13 +187,15 @@ class Assistant:
         return [{"marker": f"F{i}", "id": f.id, "entity": f.entity, "predicate": f.predicate,
                  "value": f.value, "text": f.text} for i, f in enumerate(facts, start=1)]
 
-    def _fit(self, system: list[dict], history: list[dict], user: dict,
+    def _fit(self, system: list, history: list[dict], user: dict,
              max_new_tokens: int) -> tuple[list[dict], int]:
-        """Drop the oldest history messages (whole user/assistant pairs) until the prompt fits."""
+        """Drop the oldest history messages (whole user/assistant pairs) until the prompt fits.
+        `system`: [leading message, per-turn context message or None] (see `_system`)."""
         budget = self.engine.context_length - max_new_tokens
         dropped = 0
+        lead, context = system
         while True:
-            messages = system + history + [user]
+            messages = [lead] + history + ([context] if context else []) + [user]
             tokens = self.engine.prompt_tokens(messages)
             if tokens <= budget:
                 return messages, dropped

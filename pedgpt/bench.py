@@ -1,7 +1,9 @@
 """Performance measurements, as small functions (`pedgpt bench` prints them).
 
-    pedgpt bench                    # decode tokens/s: load_engine() vs raw llama-cpp-python
-    pedgpt bench --json --reps 7
+    pedgpt bench --decode-only      # decode tokens/s: load_engine() vs raw llama-cpp-python
+    pedgpt bench --decode-only --json --reps 7
+
+The full report (`pedgpt bench`) lives in the checkout's `bench/perf.py` and reuses these.
 
 `decode_comparison` runs the engine and a raw `llama_cpp.Llama` on the same GGUF with the same
 thread count and context, greedy, same prompt, alternating the contenders rep by rep (so drift

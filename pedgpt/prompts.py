@@ -40,8 +40,12 @@ def system_prompt(
     triage_level: str = "routine",
     triage_flags: str = "",
     mode: str = "clinician",
+    with_turn_context: bool = True,
 ) -> str:
-    """The system message for one turn. `facts` items need `marker` and `text`."""
+    """The system message for one turn. `facts` items need `marker` and `text`.
+
+    `with_turn_context=False` leaves out the triage instruction and the facts (they change every
+    turn) so that the message stays the same across one consultation; see `turn_context`."""
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     if language not in LANGUAGES:
@@ -49,7 +53,24 @@ def system_prompt(
     template = _environment().get_template(f"{task}.{language}.j2")
     text = template.render(
         patient_lines=list(patient_lines), facts=list(facts), triage_level=triage_level,
-        triage_flags=triage_flags, mode=mode,
+        triage_flags=triage_flags, mode=mode, with_turn_context=with_turn_context,
     )
+    return _tidy(text)
+
+
+def turn_context(language: str, facts: Sequence[dict] = (), triage_level: str = "routine",
+                 triage_flags: str = "") -> str:
+    """The per-turn part alone (triage instruction, retrieved facts), for a system message placed
+    just before the question on follow-up turns: the history before it then stays byte-identical
+    between turns, so the engine's KV cache reuses it instead of re-reading the conversation."""
+    if language not in LANGUAGES:
+        language = "en"
+    text = _environment().get_template(f"_context.{language}.j2").render(
+        patient_lines=[], facts=list(facts), triage_level=triage_level, triage_flags=triage_flags,
+        mode="clinician", with_turn_context=True)
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
     # Collapse the blank lines Jinja leaves behind, keeping one blank line between sections.
     return re.sub(r"\n{3,}", "\n\n", text).strip()

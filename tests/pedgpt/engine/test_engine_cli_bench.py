@@ -70,7 +70,7 @@ def test_model_fetch_and_info_on_the_embedded_model(embedded_gguf):
 
 @pytest.mark.model
 def test_bench_json_reports_both_contenders(embedded_gguf):
-    result = run_cli("bench", "--reps", "1", "--max-new-tokens", "8", "--json")
+    result = run_cli("bench", "--decode-only", "--reps", "1", "--max-new-tokens", "8", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["engine"]["decode_tps_median"] > 0 and report["raw_llama_cpp"]["decode_tps_median"] > 0

@@ -1,0 +1,216 @@
+"""Engine contenders on identical token ids: `load_engine()` default, raw llama-cpp-python (same
+GGUF, same threads), plain transformers fp32 `generate` (what anchor demos run) and bf16.
+
+    from bench.perf_engines import EngineBench
+    bench = EngineBench.open(model=None, threads=None, with_transformers=True)
+    bench.compare(bench.short_ids(), reps=3, max_new_tokens=64)   # {name: summary}, medians
+
+Every sample starts from an empty KV cache, so time-to-first-token is the full prompt evaluation;
+`prefix_reuse` then measures what the cache saves on a follow-up turn of one consultation.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from pedgpt.bench import (DecodeSample, alternate, engine_sample, raw_llama_tokens, summarize,
+                          time_token_stream)
+from pedgpt.engine.base import GenerationParams
+
+
+class _StreamClock:
+    """A transformers streamer that records the time of every generated token (the first `put`
+    is the prompt and is skipped). Shape of `put` values: [1, n] then [1] per step."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self._prompt_seen = False
+
+    def put(self, value) -> None:
+        if not self._prompt_seen:
+            self._prompt_seen = True
+            return
+        self.times.append(time.perf_counter())
+
+    def end(self) -> None:
+        pass
+
+
+def hf_sample(model, prompt_ids: list[int], max_new_tokens: int, eos_id: int | None) -> DecodeSample:
+    """One greedy `generate` (the anchors' path), timed per token by a streamer."""
+    import torch
+
+    clock = _StreamClock()
+    inputs = torch.tensor([prompt_ids])
+    started = time.perf_counter()
+    with torch.inference_mode():
+        model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=max_new_tokens,
+                       do_sample=False, repetition_penalty=GenerationParams.repetition_penalty,
+                       eos_token_id=eos_id, pad_token_id=eos_id, streamer=clock)
+    if not clock.times:
+        return DecodeSample(0, 0.0, time.perf_counter() - started)
+    return DecodeSample(len(clock.times), clock.times[0] - started, clock.times[-1] - started)
+
+
+def load_hf(engine, dtype_name: str):
+    """The engine's GGUF as a transformers model (de-quantised once and cached under PEDGPT_HOME
+    by `train.common.embedded_transformers_dir` for the embedded model)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    if engine.ref.embedded:
+        from train.common import embedded_transformers_dir
+
+        return AutoModelForCausalLM.from_pretrained(str(embedded_transformers_dir()), dtype=dtype).eval()
+    from pathlib import Path
+
+    path = Path(engine.ref.location)
+    return AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=dtype).eval()
+
+
+@dataclass
+class EngineBench:
+    """The contenders, loaded once; `compare` alternates them on one prompt."""
+
+    engine: object
+    raw: object
+    hf: dict = field(default_factory=dict)
+    """{"transformers_fp32": model, "transformers_bf16": model} (empty when skipped)."""
+
+    @classmethod
+    def open(cls, model: str | None = None, threads: int | None = None,
+             with_transformers: bool = True) -> "EngineBench":
+        from pedgpt.engine import load_engine
+        from pedgpt.engine.llamacpp_backend import open_llama
+
+        options = {"n_threads": threads} if threads else {}
+        engine = load_engine(model, backend="auto", **options)
+        if engine.backend != "llamacpp":
+            from pedgpt.errors import InputError
+
+            raise InputError(f"pedgpt bench compares against llama.cpp: the model must be a GGUF "
+                             f"(got backend {engine.backend})")
+        raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads)
+        hf = {}
+        if with_transformers:
+            import torch
+
+            torch.set_num_threads(engine.n_threads)  # same threads as llama.cpp
+            hf = {f"transformers_{d}": load_hf(engine, d) for d in ("fp32", "bf16")}
+        return cls(engine, raw, hf)
+
+    @property
+    def eos_id(self) -> int:
+        return self.raw._model.token_eos()
+
+    def contenders(self, messages: list[dict], max_new_tokens: int, hf_tokens: int) -> dict:
+        """{name: () -> DecodeSample}; each starts from an empty KV cache."""
+        engine, raw = self.engine, self.raw
+        ids = engine.encode_prompt(messages)
+
+        def run_engine() -> DecodeSample:
+            engine.reset_cache()
+            return engine_sample(engine, messages, max_new_tokens)
+
+        def run_raw() -> DecodeSample:
+            raw.reset()
+            return time_token_stream(raw_llama_tokens(raw, ids, max_new_tokens))
+
+        runs = {"engine": run_engine, "raw_llama_cpp": run_raw}
+        for name, model in self.hf.items():
+            runs[name] = (lambda m=model: hf_sample(m, ids, hf_tokens, self.eos_id))
+        return runs
+
+    def compare(self, messages: list[dict], reps: int, max_new_tokens: int, hf_tokens: int) -> dict:
+        """Alternating medians for every contender on one prompt, plus the prompt length."""
+        samples = alternate(self.contenders(messages, max_new_tokens, hf_tokens), reps)
+        result = {name: summarize(s) for name, s in samples.items()}
+        result["prompt_tokens"] = len(self.engine.encode_prompt(messages))
+        return result
+
+
+def prefix_reuse(bench: EngineBench, reps: int, max_new_tokens: int) -> dict:
+    """TTFT of a long consultation turn from a cold cache vs the follow-up turn right after it
+    (llama.cpp keeps the KV cache: only tokens after the common prefix are evaluated)."""
+    from bench.perf_prompts import follow_up_turn, long_turn
+    from pedgpt.assistant import Assistant
+
+    engine = bench.engine
+    assistant = Assistant(engine)
+    first_s, follow_s, reused, follow_tokens = [], [], [], 0
+    for _ in range(reps):
+        engine.reset_cache()
+        first = long_turn(engine, max_new_tokens=max_new_tokens, assistant=assistant)
+        answer = "".join(engine.stream(first.messages, max_new_tokens=max_new_tokens))
+        first_s.append(engine.last_stats.first_token_s)
+        cached = list(engine.llm._input_ids)  # what the KV cache holds now
+        second = follow_up_turn(engine, first, answer, max_new_tokens, assistant)
+        ids = engine.encode_prompt(second.messages)
+        reused.append(common_prefix(cached, ids))
+        follow_tokens = len(ids)
+        engine.generate(second.messages, max_new_tokens=max_new_tokens)
+        follow_s.append(engine.last_stats.first_token_s)
+    first_med, follow_med = statistics.median(first_s), statistics.median(follow_s)
+    return {"first_turn_ttft_s": round(first_med, 4), "follow_up_ttft_s": round(follow_med, 4),
+            "first_turn_prompt_tokens": len(engine.encode_prompt(first.messages)),
+            "follow_up_prompt_tokens": follow_tokens, "reused_prefix_tokens": min(reused),
+            "ratio": round(follow_med / first_med, 3) if first_med else None,
+            "first_turn_runs": [round(s, 3) for s in first_s],
+            "follow_up_runs": [round(s, 3) for s in follow_s]}
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """Length of the common leading run of two token id lists."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def thread_sweep(bench: EngineBench, messages: list[dict], counts: list[int], reps: int,
+                 max_new_tokens: int, hf_tokens: int) -> dict:
+    """Decode tok/s of llama.cpp and transformers bf16 at each thread count (alternating)."""
+    import torch
+
+    engine, raw = bench.engine, bench.raw
+    ids = engine.encode_prompt(messages)
+    model = bench.hf.get("transformers_bf16")
+    runs = {}
+    for n in counts:
+        runs[f"llama_cpp_{n}t"] = lambda n=n: _with_threads(raw, n, engine.n_threads, ids, max_new_tokens)
+        if model is not None:
+            runs[f"transformers_bf16_{n}t"] = lambda n=n: _torch_threads(n, engine.n_threads, model, ids,
+                                                                        hf_tokens, bench.eos_id)
+    samples = alternate(runs, reps)
+    torch.set_num_threads(engine.n_threads)
+    return {name: summarize(s) for name, s in samples.items()}
+
+
+def _set_threads(raw, n: int) -> None:
+    import llama_cpp
+
+    llama_cpp.llama_set_n_threads(raw._ctx.ctx, n, n)
+
+
+def _with_threads(raw, n: int, default: int, ids: list[int], max_new_tokens: int) -> DecodeSample:
+    raw.reset()
+    _set_threads(raw, n)
+    try:
+        return time_token_stream(raw_llama_tokens(raw, ids, max_new_tokens))
+    finally:
+        _set_threads(raw, default)
+
+
+def _torch_threads(n: int, default: int, model, ids: list[int], tokens: int, eos: int) -> DecodeSample:
+    import torch
+
+    torch.set_num_threads(n)
+    try:
+        return hf_sample(model, ids, tokens, eos)
+    finally:
+        torch.set_num_threads(default)
