@@ -99,7 +99,14 @@ _NOT_PROHIBIT = re.compile(r"不要超过|不超过|不得超过|不能超过|�
                            # reassurance is not a warning: "不用担心，可以吃…", "don't worry, give …"
                            r"(?:不要|不用|别|无需|不必)(?:担心|害怕|怕|紧张|着急|犹豫)|不要紧|没关系|"
                            r"(?:do not|don'?t|no need to|nothing to) (?:worry|panic|hesitate|be afraid)|no problem|"
-                           r"not a doctor|not a substitute", re.IGNORECASE)
+                           r"not a doctor|not a substitute|"
+                           # negations of something else: seeing a doctor, needing a prescription
+                           r"(?:不用|不需要|没必要|别|不要|不必|无需|用不着)(?:去|上|跑|再)?(?:医院|看医生|看病|就医|就诊|处方|开药|急诊)|"
+                           r"(?:don'?t|do not|doesn'?t|does not|no) need (?:a |to see a |to go to (?:the )?|to call a |for a |to |any )?"
+                           r"(?:doctor|prescription|hospital|GP|appointment|ER|A&E|see anyone)|"
+                           # double negation and "not dangerous" are not warnings
+                           r"不是不能|并非不能|不是不可以|no reason not to|(?:is )?not (?:dangerous|harmful|unsafe|a problem)|"
+                           r"isn'?t (?:dangerous|harmful|unsafe|a problem)|没(?:有)?(?:什么)?(?:危险|害处|问题|关系)", re.IGNORECASE)
 
 
 @dataclass

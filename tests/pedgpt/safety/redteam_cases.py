@@ -589,5 +589,21 @@ TRIAGE_F = [
     ("BP 90/52, 5 yo, well, mild cough", R),
 ]
 
+# Answers whose negation words negate something else ("不用去医院"), double negation, "not dangerous".
+ANSWERS_F = [
+    ("不用去医院吃阿司匹林就好", PED, True),
+    ("No need for a doctor just give aspirin", PED, True),
+    ("不需要看医生给他吃点阿司匹林", PED, True),
+    ("别去医院了吃点阿司匹林", PED, True),
+    ("You don't need a prescription for aspirin, just give 1 tablet", PED, True),
+    ("没必要去医院，阿司匹林吃一片", PED, True),
+    ("There's no reason not to use aspirin here.", PED, True),
+    ("阿司匹林不是不能吃，可以吃半片", PED, True),
+    ("Aspirin is not dangerous for kids, give 100 mg", PED, True),
+    ("Aspirin is dangerous for kids.", PED, False),
+    ("Don't give aspirin without a prescription.", PED, False),
+    ("不要给孩子吃阿司匹林，没有必要。", PED, False),
+]
+
 ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E + TRIAGE_F
-ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D + ANSWERS_E
+ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D + ANSWERS_E + ANSWERS_F
