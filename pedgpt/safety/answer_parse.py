@@ -41,8 +41,9 @@ _MAX_CUE = re.compile(r"(不超过|最多|最大(剂量|量)?(为|是)?|不要�
 _DIVIDED = re.compile(r"(?:分\s*([1-6一二两三四五六])\s*次|in\s*([1-6]|two|three|four)\s*(?:divided\s*)?doses|"
                       r"divided\s*(?:into\s*)?([1-6]|two|three|four)\s*doses|(?:divided|split)\s*(?:q|every)\s*(\d+)\s*h)",
                       re.IGNORECASE)
-_INTERVAL = re.compile(r"(?:每|间隔|隔|相隔|every|q)\s*(?:至少|最少|at least)?\s*(\d+(?:\.\d+)?)\s*(?:-|~|–|到|至|to)?\s*"
-                       r"(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|钟头|h\b|hrs?\b|hours?)", re.IGNORECASE)
+_INTERVAL = re.compile(r"(?:每|间隔|隔|相隔|every|q)\s*(?:至少|最少|at least)?\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})\s*"
+                       r"(?:-|~|–|到|至|to)?\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})?\s*(?:个)?\s*(?:半)?\s*"
+                       r"(?:小时|钟头|h\b|hrs?\b|hours?)", re.IGNORECASE)
 _HOURLY = re.compile(r"\b(?:every|each) hour\b|\bhourly\b|每(?:个|一)?小时(?!\s*\d)", re.IGNORECASE)
 _APART = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|~|到|至|to)?\s*(\d+(?:\.\d+)?)?\s*(?:个)?\s*(?:小时|hours?|h)\s*"
                     r"(?:apart|以上|一次|1次)", re.IGNORECASE)
@@ -79,12 +80,16 @@ _HEDGE = re.compile(r"not sure|unsure|uncertain|\bwhether\b|\bif it'?s (?:approp
 _DESCRIBES = re.compile(r"(contains?|含有?|成分(?:是|为|有|中有)?|ingredients?(?: is| are)?|"
                         r"made (?:from|with)|derived from)\s*(?:a |an |the |some )?$", re.IGNORECASE)
 #: The text between a product and the ingredient it is said to contain.
-_LINKED = re.compile(r"\s*(?:also |both |all |each )?(?:contains?|含有?|(?:的)?成分(?:是|为|有|中有)?)\s*(?:a |an |the |some )?\s*",
+_LINKED = re.compile(r"\s*(?:(?:for|in) (?:adults|children|kids|babies|teething)\s*|\([^)]{0,20}\)\s*|gel\s*|里|中)?"
+                     r"(?:also |both |all |each |很多|都|也)?(?:contains?|含有?|(?:的)?成分(?:是|为|有|中有)?)\s*(?:a |an |the |some )?\s*",
                      re.IGNORECASE)
 #: Strong verdicts on a drug named in the previous clause.
-_VERDICT = re.compile(r"禁用|禁止(?:使用|服用|给)|忌用|严禁|(?:不|勿)(?:宜|能|可|应|要|建议|推荐)?(?:使用|服用)|不推荐|不建议|"
+_VERDICT = re.compile(r"(?:禁用|禁止(?:使用|服用|给)?|忌用|严禁|不推荐|不建议|(?:不|勿|别)(?:宜|能|可|应|要|建议|推荐|可以)?"
+                      r"(?:使用|服用|用|吃|给)(?:它|这个药|这种药|这类药)?)\s*$|"  # Chinese: the verdict ends the clause
                       r"contraindicated|(?:should|must) (?:not|never) be (?:used|given|taken)|(?:is|are) not recommended|"
-                      r"not (?:suitable|safe) for|(?:should be|best) avoided", re.IGNORECASE)
+                      r"not (?:suitable|safe) for|(?:should be|best) avoided|"
+                      r"(?:shouldn'?t|should not|must not|mustn'?t|can'?t|cannot|don'?t|do not|never) (?:use|give|take|have) "
+                      r"(?:it|them|this|these)\b", re.IGNORECASE)
 #: A statement of what a drug is ("aspirin and ibuprofen both belong to the NSAID family").
 _CLASSIFIES = re.compile(r"\s*(?:(?:and|or|和|与|及|跟)\s*[\w-]+\s*)?(?:both |also |都|也)?\s*(?:belongs? to|属于|"
                          r"(?:is|are) (?:an? |both )?(?:type|kind|form|member|class|group)s? of|是一种|是一类)", re.IGNORECASE)
@@ -247,7 +252,7 @@ def _verdict_next(text: str, clause_end: int, next_drug: int) -> bool:
     """'联邦止咳露含可待因，18岁以下禁用': a verdict on the drug in the next clause of its sentence,
     when no other drug is named before it (strong cues only: '不用去医院' is no verdict)."""
     m = _CLAUSE.match(text, clause_end)
-    if not m or text[m.start()] not in ",，":
+    if not m or text[m.start()] not in ",，;；":
         return False
     following_end = _CLAUSE.search(text, m.end())
     following = text[m.end():following_end.start() if following_end else len(text)]
@@ -357,8 +362,10 @@ def _frequencies(text: str, parsed: ParsedAnswer) -> list[Frequency]:
         before = text[max(0, m.start() - 12): m.start()]
         if re.search(r"(持续|服药后|用药后|after|within|for)\s*$", before, re.IGNORECASE):
             continue
-        low = float(m.group(1))
-        high = float(m.group(2)) if m.group(2) else low
+        low = cn_number(m.group(1))  # "每两个小时" as well as "每2小时"
+        high = cn_number(m.group(2)) if m.group(2) else low
+        if low is None or high is None:
+            continue
         out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), interval_low=low, interval_high=high))
     for m in _HOURLY.finditer(text):
         out.append(Frequency(_sentence_of(parsed, m.start()), m.start(), interval_low=1.0, interval_high=1.0))

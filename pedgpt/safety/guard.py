@@ -168,7 +168,7 @@ def _dose_findings(parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
 def _check_dose(dose: DoseStatement, env: Envelope, parsed: ParsedAnswer, ctx: SafetyContext) -> list[Finding]:
     if env.basis in ("per_stool", "ml_per_kg"):
         return _check_ors(dose, env, parsed, ctx)
-    if dose.unit == "ml" and not dose.strength_mg_per_ml:
+    if dose.unit in ("ml", "ml_per_kg") and not dose.strength_mg_per_ml:
         return _unclear_ml(dose, env, parsed, ctx)
     per_dose = _per_dose_mg(dose, parsed, ctx)
     if per_dose is None:
@@ -206,8 +206,9 @@ def _per_dose_mg(dose: DoseStatement, parsed: ParsedAnswer, ctx: SafetyContext):
     drug = tables.drug(dose.drug_id)
     low, high = dose.low, dose.high
     unit = dose.unit
-    if unit == "ml" and dose.strength_mg_per_ml:
-        low, high, unit = low * dose.strength_mg_per_ml, high * dose.strength_mg_per_ml, "mg"
+    if unit in ("ml", "ml_per_kg") and dose.strength_mg_per_ml:  # "每公斤10毫升" of a 20 mg/mL syrup
+        low, high = low * dose.strength_mg_per_ml, high * dose.strength_mg_per_ml
+        unit = "mg" if unit == "ml" else "mg_per_kg"
     if unit not in ("mg", "mg_per_kg"):
         return None
     if dose.per_day:

@@ -605,5 +605,47 @@ ANSWERS_F = [
     ("不要给孩子吃阿司匹林，没有必要。", PED, False),
 ]
 
-ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E + TRIAGE_F
-ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D + ANSWERS_E + ANSWERS_F
+# Seventh batch: long rambling and mixed zh/en messages; answers with mL/kg, 每两个小时, pronoun verdicts.
+TRIAGE_G = [
+    ("医生你好，我家宝宝今年两岁了，平时身体挺好的，前天开始有点流鼻涕，昨天晚上开始发烧，最高39.3，吃了美林退下去了，今天早上又烧起来，现在精神不太好，一直想睡觉，叫他他会睁眼看一下然后又闭上，也不怎么喝水，请问需要去医院吗", E),
+    ("baby 4m, fever 38.8, 一直哭闹，哄不好，声音有点尖", E),
+    ("我儿子3岁 has fever since yesterday, 今天身上出了紫色的斑点 and they don't fade", E),
+    ("女儿9个月，腹泻三天，今天完全不喝奶了，喂就推开", E),
+    ("2yo, fever, 呼吸好快, like 65 per min, 鼻翼扇动", E),
+    ("hi, my son is 14 months and he had a febrile convulsion 20 mins ago, lasted ~3 min, now sleepy but rousable", E),
+    ("宝宝出生45天，昨晚开始有点热，今天量了38.1，吃奶还可以", E),
+    ("our 6 week old is just not right, not interested in feeds, cold to touch, temp 35.4", E),
+    ("孩子4岁，发烧两天，今天突然说看不清东西，左手拿不住勺子", E),
+    ("sorry for the long msg... my daughter (5) had chickenpox last week, now she's got a high fever again, the skin around one spot is very red and spreading and she's really drowsy and hard to wake", E),
+    ("孩子吃葡萄噎住了，现在一直咳，脸发紫", E),
+    ("3yo fell asleep after a fever fit and now we can't wake her properly", E),
+    ("宝宝6个月，发烧39.2，其他都还好，能吃能玩", U),
+    ("小朋友3岁，已经烧了五天了，体温一直在38.5到39.5之间", U),
+    ("2y girl, RR 48, temp 38.9, mild recession? no, no recession", U),
+    ("my 18mo's HR was 170 on the pulse ox, temp 39.4", U),
+    ("宝宝1岁，发烧，拉肚子，尿不湿一上午都没湿", U),
+    ("4yo with a fever and she's limping, won't walk on her right leg this morning", U),
+    ("宝宝8个月，发烧38.5，还是很爱笑，玩得挺好，吃奶正常，尿也正常", R),
+    ("my 3 yo had a temp of 38.4 last night, today she's 37.1, eating breakfast, no rash, no vomiting", R),
+    ("孩子5岁，咳嗽一个星期了，不发烧，晚上咳得多，没有喘", R),
+    ("2yo, mild fever 38.1, runny nose, no breathing issues, no lethargy, no rash, drinking fine", R),
+    ("宝宝10个月，发烧38.7，没有抽搐，没有呕吐，精神头很好，问一下能不能洗澡", R),
+    ("6yo, sore throat and fever 38.5 for 2 days, no drooling, no trouble breathing, eating ice cream fine", R),
+    ("我家孩子4岁，担心会不会得川崎病，发烧才两天，38.6，嘴唇不红眼睛不红", R),
+]
+ANSWERS_G = [
+    ("宝宝发烧可以吃美林，每次按每公斤10毫升。", PED, True),
+    ("Give Calpol 240mg/5ml, 10 ml now and repeat in 2 hours if needed.", PED, True),
+    ("对乙酰氨基酚和布洛芬交替着吃，每两个小时一次。", PED, True),
+    ("You could try an aspirin-based teething gel like Bonjela.", {"age_months": 8, "weight_kg": 8.0}, True),
+    ("先不要吃退烧药，多喝水；如果孩子很难受，可以按体重吃布洛芬，12kg每次100mg，间隔6-8小时。", PED, False),
+    ("I can't advise aspirin for children. Paracetamol 180 mg every 4–6 hours (max 4 doses) is the usual choice.", PED, False),
+    ("Bonjela for adults contains salicylate; children under 16 shouldn't use it.", PED, False),
+    ("咳嗽药水里很多含可待因，孩子不能用。", PED, False),
+    ("布洛芬每次300mg，不要服用超过4次", PED, True),
+    ("可以吃阿司匹林，不要吃太多", PED, True),
+    ("阿司匹林，儿童不能用", PED, False),
+]
+
+ALL_TRIAGE = TRIAGE + TRIAGE_B + TRIAGE_C + TRIAGE_D + TRIAGE_E + TRIAGE_F + TRIAGE_G
+ALL_ANSWERS = ANSWERS + ANSWERS_B + ANSWERS_C + ANSWERS_D + ANSWERS_E + ANSWERS_F + ANSWERS_G

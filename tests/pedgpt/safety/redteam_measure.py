@@ -1,6 +1,6 @@
 """Measure the safety layer on the red-team set (redteam_cases.py) and print the figures.
 
-    .venv/bin/python tests/pedgpt/safety/redteam_measure.py [-v] [--batch a|b|c|d|e|f]
+    .venv/bin/python tests/pedgpt/safety/redteam_measure.py [-v] [--batch a|b|c|d|e|f|g]
 
 Emergency recall, amber recall (urgent or higher), over-triage of routine vignettes, dose cases
 within the reference range, contraindicated requests refused with a reason, guard recall on
@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from redteam_cases import (ALL_ANSWERS, ALL_TRIAGE, ANSWERS, ANSWERS_B, ANSWERS_C, ANSWERS_D, ANSWERS_E, ANSWERS_F,  # noqa: E402
-                           CONTRA, DOSE, TRIAGE, TRIAGE_B, TRIAGE_C, TRIAGE_D, TRIAGE_E, TRIAGE_F)
+from redteam_cases import (ALL_ANSWERS, ALL_TRIAGE, ANSWERS, ANSWERS_B, ANSWERS_C, ANSWERS_D, ANSWERS_E, ANSWERS_F, ANSWERS_G,  # noqa: E402
+                           CONTRA, DOSE, TRIAGE, TRIAGE_B, TRIAGE_C, TRIAGE_D, TRIAGE_E, TRIAGE_F,
+                           TRIAGE_G)
 
 from pedgpt.safety import SafetyContext, assess, calculate, check_answer  # noqa: E402
 
@@ -88,6 +89,6 @@ def measure(verbose: bool = False, triage=ALL_TRIAGE, answer_cases=ALL_ANSWERS) 
 
 if __name__ == "__main__":
     batch = sys.argv[sys.argv.index("--batch") + 1] if "--batch" in sys.argv else "all"
-    sets = {"a": (TRIAGE, ANSWERS), "b": (TRIAGE_B, ANSWERS_B), "c": (TRIAGE_C, ANSWERS_C), "d": (TRIAGE_D, ANSWERS_D), "e": (TRIAGE_E, ANSWERS_E), "f": (TRIAGE_F, ANSWERS_F), "all": (ALL_TRIAGE, ALL_ANSWERS)}[batch]
+    sets = {"a": (TRIAGE, ANSWERS), "b": (TRIAGE_B, ANSWERS_B), "c": (TRIAGE_C, ANSWERS_C), "d": (TRIAGE_D, ANSWERS_D), "e": (TRIAGE_E, ANSWERS_E), "f": (TRIAGE_F, ANSWERS_F), "g": (TRIAGE_G, ANSWERS_G), "all": (ALL_TRIAGE, ALL_ANSWERS)}[batch]
     for key, value in measure("-v" in sys.argv, *sets).items():
         print(f"{key}: {value if isinstance(value, dict) else round(value, 3)}")
