@@ -92,6 +92,17 @@ def step(name: str) -> None:
     print(f"pedgpt bench: {name} …", file=sys.stderr, flush=True)
 
 
+def section(result: dict, key: str, label: str, measure) -> None:
+    """result[key] = measure(); a failing section is recorded as {"error": ...} and the run goes
+    on (one broken part must not cost the other measurements of a 20-minute run)."""
+    step(label)
+    try:
+        result[key] = measure()
+    except Exception as exc:  # report, keep measuring
+        result[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        print(f"pedgpt bench: {label} failed: {result[key]['error']}", file=sys.stderr, flush=True)
+
+
 def run_bench(options: BenchOptions) -> dict:
     from bench import perf_app, perf_checks, perf_engines, perf_prompts
 
@@ -103,32 +114,25 @@ def run_bench(options: BenchOptions) -> dict:
                     "model": bench.engine.info()["model"], "threads": bench.engine.n_threads,
                     "reps": options.reps, "max_new_tokens": options.max_new_tokens,
                     "hf_new_tokens": options.hf_new_tokens, "quick": options.quick}
-    step("short prompt")
-    result["short"] = bench.compare(perf_prompts.short_messages(), options.reps,
-                                    options.max_new_tokens, options.hf_new_tokens)
-    long_turn = perf_prompts.long_turn(bench.engine, options.long_tokens, options.max_new_tokens)
-    step("long prompt")
-    result["long"] = bench.compare(long_turn.messages, options.reps, options.max_new_tokens,
-                                   options.hf_new_tokens)
+    reps, tokens, hf_tokens = options.reps, options.max_new_tokens, options.hf_new_tokens
+    short = perf_prompts.short_messages()
+    section(result, "short", "short prompt", lambda: bench.compare(short, reps, tokens, hf_tokens))
+    long_turn = perf_prompts.long_turn(bench.engine, options.long_tokens, tokens)
+    section(result, "long", "long prompt", lambda: bench.compare(long_turn.messages, reps, tokens, hf_tokens))
     result["ratios"] = report.ratios(result)
-    step("follow-up turn (prefix reuse)")
-    result["prefix_reuse"] = perf_engines.prefix_reuse(bench, options.reps, options.max_new_tokens)
+    section(result, "prefix_reuse", "follow-up turn (prefix reuse)",
+            lambda: perf_engines.prefix_reuse(bench, reps, tokens))
     if not options.quick:
-        step("thread counts")
         counts = sorted({1, bench.engine.n_threads})
-        result["threads_sweep"] = perf_engines.thread_sweep(
-            bench, perf_prompts.short_messages(), counts, options.reps, options.max_new_tokens,
-            options.hf_new_tokens)
+        section(result, "threads_sweep", "thread counts",
+                lambda: perf_engines.thread_sweep(bench, short, counts, reps, tokens, hf_tokens))
     bench.hf.clear()  # free the transformers models before the app starts
-    step("knowledge and safety checks")
-    result["checks"] = perf_checks.checks_ms(options.reps)
-    result["startup"] = cli_startup_s()
-    step("app: cold start, end-to-end, memory")
-    result["app"] = perf_app.app_measurements(bench.engine, options.reps, options.max_new_tokens,
-                                              first_ever=not options.quick)
+    section(result, "checks", "knowledge and safety checks", lambda: perf_checks.checks_ms(reps))
+    section(result, "startup", "CLI start-up", cli_startup_s)
+    section(result, "app", "app: cold start, end-to-end, memory",
+            lambda: perf_app.app_measurements(bench.engine, reps, tokens, first_ever=not options.quick))
     if not options.quick:
-        step("training the tiny recipe")
-        result["training"] = perf_checks.training_throughput()
+        section(result, "training", "training the tiny recipe", perf_checks.training_throughput)
     warn_if_busy("end")
     result["machine"] = machine(load_start)
     result["targets"] = report.targets(result)

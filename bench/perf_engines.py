@@ -55,20 +55,41 @@ def hf_sample(model, prompt_ids: list[int], max_new_tokens: int, eos_id: int | N
 
 
 def load_hf(engine, dtype_name: str):
-    """The engine's GGUF as a transformers model (de-quantised once and cached under PEDGPT_HOME
-    by `train.common.embedded_transformers_dir` for the embedded model)."""
+    """The engine's GGUF as a dense transformers model in fp32 or bf16 — what anchor demos run.
+
+    transformers 5 keeps GGUF weights packed unless asked to de-quantise; the dense copy is saved
+    once under PEDGPT_HOME/models-hf/ (`save_pretrained`), so later runs skip the conversion."""
     import torch
     from transformers import AutoModelForCausalLM
 
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
-    if engine.ref.embedded:
-        from train.common import embedded_transformers_dir
+    folder = dense_copy(engine)
+    return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).eval()
 
-        return AutoModelForCausalLM.from_pretrained(str(embedded_transformers_dir()), dtype=dtype).eval()
+
+def dense_copy(engine):
+    """PEDGPT_HOME/models-hf/bench-<sha256[:16]>: the GGUF de-quantised to bf16, made once."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, GgufConfig
+
+    from pedgpt.paths import cache_dir
     from pathlib import Path
 
     path = Path(engine.ref.location)
-    return AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=dtype).eval()
+    key = (engine.ref.sha256 or path.stem)[:16]
+    target = cache_dir("models-hf") / f"bench-{key}"
+    if (target / "config.json").is_file():
+        return target
+    model = AutoModelForCausalLM.from_pretrained(
+        str(path.parent), gguf_file=path.name, dtype=torch.bfloat16,
+        quantization_config=GgufConfig(gguf_file=path.name, dequantize=True))
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(str(partial))
+    partial.replace(target)  # atomic: a crash never leaves a half-written cache
+    return target
 
 
 @dataclass

@@ -114,7 +114,9 @@ def render_table(result: dict) -> str:
 
 
 def other_figures(result: dict) -> list[tuple[str, object]]:
-    rows = [(f"ratio {k}", v) for k, v in (result.get("ratios") or {}).items()]
+    rows = [(f"{key}: FAILED", value["error"]) for key, value in result.items()
+            if isinstance(value, dict) and "error" in value]
+    rows += [(f"ratio {k}", v) for k, v in (result.get("ratios") or {}).items()]
     pr = result.get("prefix_reuse") or {}
     rows += [(f"prefix reuse: {k}", pr.get(k)) for k in
              ("first_turn_ttft_s", "follow_up_ttft_s", "first_turn_prompt_tokens",

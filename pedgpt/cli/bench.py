@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                            max_new_tokens=args.max_new_tokens, threads=args.threads, quick=args.quick)
     result = run_bench(options)
     # The decode-only fields at top level too (JSON fields are added, never renamed).
-    result.update({k: result["short"][k] for k in ("engine", "raw_llama_cpp")},
+    result.update({k: result["short"].get(k) for k in ("engine", "raw_llama_cpp")},
                   ratio=result["ratios"]["decode_vs_raw_short"])
     out = Path(args.out) if args.out else Path("bench-report.md")
     result["chart"] = str(write_chart(result, out.with_suffix(".png")))
