@@ -9,6 +9,7 @@ during the run hits all contenders alike; the load average at start and end is r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -17,6 +18,9 @@ import time
 from dataclasses import dataclass
 
 from bench import report
+
+#: Environment variable naming a JSON file rewritten after every section (partial results).
+PARTIAL_ENV = "PEDGPT_BENCH_PARTIAL"
 
 
 @dataclass
@@ -96,11 +100,16 @@ def section(result: dict, key: str, label: str, measure) -> None:
     """result[key] = measure(); a failing section is recorded as {"error": ...} and the run goes
     on (one broken part must not cost the other measurements of a 20-minute run)."""
     step(label)
+    started = time.perf_counter()
     try:
         result[key] = measure()
     except Exception as exc:  # report, keep measuring
         result[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
         print(f"pedgpt bench: {label} failed: {result[key]['error']}", file=sys.stderr, flush=True)
+    result.setdefault("section_seconds", {})[key] = round(time.perf_counter() - started, 1)
+    if PARTIAL_ENV in os.environ:  # a long run leaves what it has measured so far
+        with open(os.environ[PARTIAL_ENV], "w", encoding="utf-8") as handle:
+            json.dump(result, handle, ensure_ascii=False, indent=1)
 
 
 def run_bench(options: BenchOptions) -> dict:
@@ -113,19 +122,22 @@ def run_bench(options: BenchOptions) -> dict:
     result: dict = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "model": bench.engine.info()["model"], "threads": bench.engine.n_threads,
                     "reps": options.reps, "max_new_tokens": options.max_new_tokens,
-                    "hf_new_tokens": options.hf_new_tokens, "quick": options.quick}
+                    "hf_new_tokens": options.hf_new_tokens, "hf_threads": perf_engines.HF_THREADS,
+                    "quick": options.quick}
     reps, tokens, hf_tokens = options.reps, options.max_new_tokens, options.hf_new_tokens
     short = perf_prompts.short_messages()
     section(result, "short", "short prompt", lambda: bench.compare(short, reps, tokens, hf_tokens))
     long_turn = perf_prompts.long_turn(bench.engine, options.long_tokens, tokens)
-    section(result, "long", "long prompt", lambda: bench.compare(long_turn.messages, reps, tokens, hf_tokens))
+    # Everything is warm after the short prompt; a long-prompt warm-up would cost minutes.
+    section(result, "long", "long prompt",
+            lambda: bench.compare(long_turn.messages, reps, tokens, hf_tokens, warm_up=False))
     result["ratios"] = report.ratios(result)
     section(result, "prefix_reuse", "follow-up turn (prefix reuse)",
             lambda: perf_engines.prefix_reuse(bench, reps, tokens))
     if not options.quick:
         counts = sorted({1, bench.engine.n_threads})
         section(result, "threads_sweep", "thread counts",
-                lambda: perf_engines.thread_sweep(bench, short, counts, reps, tokens, hf_tokens))
+                lambda: perf_engines.thread_sweep(bench, short, counts, min(reps, 2), tokens, 12))
     bench.hf.clear()  # free the transformers models before the app starts
     section(result, "checks", "knowledge and safety checks", lambda: perf_checks.checks_ms(reps))
     section(result, "startup", "CLI start-up", cli_startup_s)

@@ -20,6 +20,10 @@ from pedgpt.bench import (DecodeSample, alternate, engine_sample, raw_llama_toke
 from pedgpt.engine.base import GenerationParams
 
 
+#: torch threads for the transformers contenders (see `EngineBench.open`).
+HF_THREADS = 1
+
+
 class _StreamClock:
     """A transformers streamer that records the time of every generated token (the first `put`
     is the prompt and is skipped). Shape of `put` values: [1, n] then [1] per step."""
@@ -119,7 +123,10 @@ class EngineBench:
         if with_transformers:
             import torch
 
-            torch.set_num_threads(engine.n_threads)  # same threads as llama.cpp
+            # One torch thread: measured on this 2-core machine under load, 2 threads decode
+            # 2-8x slower than 1 (threads wait on each other); the bench gives transformers its
+            # faster setting. `thread_sweep` re-measures both.
+            torch.set_num_threads(HF_THREADS)
             hf = {f"transformers_{d}": load_hf(engine, d) for d in ("fp32", "bf16")}
         return cls(engine, raw, hf)
 
@@ -145,9 +152,10 @@ class EngineBench:
             runs[name] = (lambda m=model: hf_sample(m, ids, hf_tokens, self.eos_id))
         return runs
 
-    def compare(self, messages: list[dict], reps: int, max_new_tokens: int, hf_tokens: int) -> dict:
+    def compare(self, messages: list[dict], reps: int, max_new_tokens: int, hf_tokens: int,
+                warm_up: bool = True) -> dict:
         """Alternating medians for every contender on one prompt, plus the prompt length."""
-        samples = alternate(self.contenders(messages, max_new_tokens, hf_tokens), reps)
+        samples = alternate(self.contenders(messages, max_new_tokens, hf_tokens), reps, warm_up)
         result = {name: summarize(s) for name, s in samples.items()}
         result["prompt_tokens"] = len(self.engine.encode_prompt(messages))
         return result
@@ -207,8 +215,8 @@ def thread_sweep(bench: EngineBench, messages: list[dict], counts: list[int], re
         if model is not None:
             runs[f"transformers_bf16_{n}t"] = lambda n=n: _torch_threads(n, engine.n_threads, model, ids,
                                                                         hf_tokens, bench.eos_id)
-    samples = alternate(runs, reps)
-    torch.set_num_threads(engine.n_threads)
+    samples = alternate(runs, reps, warm_up=False)
+    torch.set_num_threads(HF_THREADS)
     return {name: summarize(s) for name, s in samples.items()}
 
 
@@ -234,4 +242,4 @@ def _torch_threads(n: int, default: int, model, ids: list[int], tokens: int, eos
     try:
         return hf_sample(model, ids, tokens, eos)
     finally:
-        torch.set_num_threads(default)
+        torch.set_num_threads(HF_THREADS)

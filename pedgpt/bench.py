@@ -75,9 +75,11 @@ def raw_llama_tokens(llm, prompt_ids: list[int], max_new_tokens: int):
         yield token
 
 
-def alternate(contenders: dict[str, Callable[[], DecodeSample]], reps: int) -> dict[str, list[DecodeSample]]:
-    """Run each contender once per rep, in turn (after one untimed warm-up each)."""
-    for run in contenders.values():
+def alternate(contenders: dict[str, Callable[[], DecodeSample]], reps: int,
+              warm_up: bool = True) -> dict[str, list[DecodeSample]]:
+    """Run each contender once per rep, in turn, the order reversed every other rep (after one
+    untimed warm-up each unless `warm_up` is False)."""
+    for run in (contenders.values() if warm_up else ()):
         run()
     samples: dict[str, list[DecodeSample]] = {name: [] for name in contenders}
     for rep in range(reps):
