@@ -31,7 +31,14 @@ DEFAULT_CONTEXT = 4096
 
 
 def default_threads() -> int:
-    """Cores this process may run on (a container's CPU set, not the host's core count)."""
+    """PEDGPT_THREADS if set, else the cores this process may run on (a container's CPU set, not
+    the host's core count). On a host shared with other busy processes use fewer threads than
+    cores: `pedgpt bench` measured 2 threads on 2 busy cores at 1-2 tokens/s, 1 thread at ~25."""
+    value = os.environ.get("PEDGPT_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or not 1 <= int(value) <= 512:
+            raise BackendError(f"PEDGPT_THREADS must be a whole number from 1 to 512, got {value!r}")
+        return int(value)
     return max(1, len(os.sched_getaffinity(0)))
 
 

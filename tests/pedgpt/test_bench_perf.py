@@ -150,3 +150,16 @@ def test_machine_description_and_high_load_flag():
 def test_bench_options_validated(kwargs):
     with pytest.raises(InputError):
         perf.BenchOptions(**kwargs)
+
+
+def test_pedgpt_threads_overrides_the_core_count(monkeypatch):
+    from pedgpt.engine.llamacpp_backend import default_threads
+    from pedgpt.errors import BackendError
+
+    monkeypatch.setenv("PEDGPT_THREADS", "1")
+    assert default_threads() == 1
+    monkeypatch.setenv("PEDGPT_THREADS", "zero")
+    with pytest.raises(BackendError):
+        default_threads()
+    monkeypatch.delenv("PEDGPT_THREADS")
+    assert default_threads() == len(os.sched_getaffinity(0))
