@@ -41,8 +41,10 @@ def knowledge_index_path() -> Path | None:
     return found[0] if found else None
 
 
-def start_timed(home: Path, model: str | None, env: dict | None = None):
-    """(server, seconds from process start to the page served)."""
+def start_timed(home: Path, model: str | None, env: dict | None = None, threads: int | None = None):
+    """(server, seconds from process start to the page served); `threads`: the server engine's
+    PEDGPT_THREADS (the same as the bench's own engine, or the comparison is unfair)."""
+    env = {**(env or {}), **({"PEDGPT_THREADS": str(threads)} if threads else {})}
     from bench.load import AppServer
 
     server = AppServer(home, model or "", backend="llamacpp" if model else "auto",
@@ -106,7 +108,7 @@ def app_measurements(engine, reps: int, max_new_tokens: int, first_ever: bool = 
     with tempfile.TemporaryDirectory(prefix="pedgpt-bench-app-") as tmp:
         home = Path(tmp) / "home"
         starts = []
-        server, seconds = start_timed(home, engine.ref.location)
+        server, seconds = start_timed(home, engine.ref.location, threads=engine.n_threads)
         starts.append(seconds)
         try:
             result["end_to_end"] = end_to_end(server.url, engine, reps, max_new_tokens)
@@ -114,7 +116,7 @@ def app_measurements(engine, reps: int, max_new_tokens: int, first_ever: bool = 
         finally:
             server.stop()
         for _ in range(2):
-            server, seconds = start_timed(home, engine.ref.location)
+            server, seconds = start_timed(home, engine.ref.location, threads=engine.n_threads)
             server.stop()
             starts.append(seconds)
         result["cold_start_s"] = round(statistics.median(starts), 2)
