@@ -1,6 +1,7 @@
 """End to end in a real browser: Playwright drives Debian's Chromium against the app served on
-127.0.0.1 (a tiny engine, a fresh database, two clinicians). Saves a screenshot of each tab to
-assets/screenshots/ (the README shows them).
+127.0.0.1 (a tiny engine, a fresh database, two clinicians). Saves a screenshot of each tab as a
+test artifact under test-artifacts/screenshots/; the README's copies in assets/screenshots/ are
+refreshed with `PEDGPT_SCREENSHOT_DIR=assets/screenshots pytest tests/ui/test_ui_browser.py`.
 
 Run: `pytest tests/ui/test_ui_browser.py -q` (about a minute; skipped without /usr/bin/chromium).
 """
@@ -22,7 +23,7 @@ from ui_test_support import link_index
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "assets" / "screenshots"
+SCREENSHOTS = REPO / os.environ.get("PEDGPT_SCREENSHOT_DIR", "test-artifacts/screenshots")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -148,6 +149,7 @@ def set_answer_length(page, tokens: int) -> None:
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name))
+    assert (SCREENSHOTS / name).stat().st_size > 10_000, f"{name}: empty screenshot"
 
 
 def test_clinician_flow(server, browser):
