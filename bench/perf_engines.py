@@ -73,27 +73,14 @@ def load_hf(engine, dtype_name: str):
 
 def dense_copy(engine):
     """PEDGPT_HOME/models-hf/bench-<sha256[:16]>: the GGUF de-quantised to bf16, made once."""
-    import shutil
-
-    import torch
-    from transformers import AutoModelForCausalLM, GgufConfig
-
-    from pedgpt.paths import cache_dir
     from pathlib import Path
+
+    from pedgpt.engine.model_store import dequantized_copy
+    from pedgpt.paths import cache_dir
 
     path = Path(engine.ref.location)
     key = (engine.ref.sha256 or path.stem)[:16]
-    target = cache_dir("models-hf") / f"bench-{key}"
-    if (target / "config.json").is_file():
-        return target
-    model = AutoModelForCausalLM.from_pretrained(
-        str(path.parent), gguf_file=path.name, dtype=torch.bfloat16,
-        quantization_config=GgufConfig(gguf_file=path.name, dequantize=True))
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(str(partial))
-    partial.replace(target)  # atomic: a crash never leaves a half-written cache
-    return target
+    return dequantized_copy(path, cache_dir("models-hf") / f"bench-{key}")
 
 
 @dataclass

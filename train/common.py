@@ -95,17 +95,12 @@ def embedded_transformers_dir() -> Path:
     target = cache_dir("models-hf") / EMBEDDED_TOKENIZER
     if (target / "config.json").is_file():
         return target
-    from transformers import AutoModelForCausalLM
+    from pedgpt.engine.model_store import dequantized_copy, ensure_embedded_model
 
-    from pedgpt.engine.model_store import ensure_embedded_model
-
-    gguf = Path(ensure_embedded_model())
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.bfloat16)
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(str(partial))
-    load_tokenizer(embedded_tokenizer_dir()).save_pretrained(str(partial))
-    partial.replace(target)
+    staging = target.with_name(target.name + ".weights")
+    dequantized_copy(Path(ensure_embedded_model()), staging)
+    load_tokenizer(embedded_tokenizer_dir()).save_pretrained(str(staging))
+    staging.replace(target)
     return target
 
 

@@ -260,3 +260,26 @@ def _bar(total: int, desc: str, enabled: bool):
 
 if __name__ == "__main__":
     print(ensure_embedded_model())
+
+
+def dequantized_copy(gguf: Path, target: Path) -> Path:
+    """A GGUF de-quantised once into a bf16 transformers folder at `target` (the starting point
+    of LoRA training and of the transformers benchmark contenders). transformers 5 keeps GGUF
+    weights packed unless asked to de-quantise, and a packed model cannot be saved. Written to a
+    sibling folder and renamed, so an interrupted run never leaves a half-written copy."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, GgufConfig
+
+    if (target / "config.json").is_file():
+        return target
+    gguf = Path(gguf)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.bfloat16,
+        quantization_config=GgufConfig(gguf_file=gguf.name, dequantize=True))
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(str(partial))
+    partial.replace(target)
+    return target
