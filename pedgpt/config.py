@@ -69,3 +69,19 @@ def parse_on_off(value: str, name: str) -> bool:
     if lowered in ("0", "off", "false", "no"):
         return False
     raise InputError(f"{name} must be 'on' or 'off', got {value!r}")
+
+
+def env_number(name: str, default, low: float, high: float, kind: type = float):
+    """A numeric environment setting within [low, high]; `default` when unset or empty, and a
+    clear InputError naming the variable for anything else."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise InputError(f"{name} must be {what}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low:g} and {high:g}, got {raw}")
+    return value

@@ -15,12 +15,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 
+from pedgpt.config import env_number
 from pedgpt.errors import InputError
 
 MAX_MESSAGE_CHARS = 4000
@@ -35,16 +35,7 @@ MAX_FIELD_CHARS = 1000
 
 
 def _env_int(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise InputError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+    return env_number(name, default, low, high, kind=int)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Callable
 
+from pedgpt.config import env_number
 from pedgpt.errors import InputError
 
 SESSION_MINUTES = 30
@@ -21,16 +22,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def session_minutes_from_env() -> float:
-    raw = os.environ.get("PEDGPT_SESSION_MINUTES", "").strip()
-    if not raw:
-        return SESSION_MINUTES
-    try:
-        minutes = float(raw)
-    except ValueError:
-        raise InputError(f"PEDGPT_SESSION_MINUTES must be a number, got {raw!r}") from None
-    if not 1 <= minutes <= 24 * 60:
-        raise InputError(f"PEDGPT_SESSION_MINUTES must be between 1 and 1440, got {raw}")
-    return minutes
+    return env_number("PEDGPT_SESSION_MINUTES", SESSION_MINUTES, 1, 24 * 60)
 
 
 class ExpiringTokens(dict):

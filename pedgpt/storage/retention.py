@@ -69,16 +69,9 @@ def _stale_after(explicit: float | None) -> float | None:
     this long are marked incomplete at start-up (others may still be streaming them)."""
     if explicit is not None:
         return explicit
-    raw = os.environ.get("PEDGPT_RECOVER_AFTER_S", "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(f"PEDGPT_RECOVER_AFTER_S must be a number of seconds, got {raw!r}") from None
-    if not 0 <= value <= 86_400:
-        raise InputError("PEDGPT_RECOVER_AFTER_S must be between 0 and 86400")
-    return value
+    from pedgpt.config import env_number
+
+    return env_number("PEDGPT_RECOVER_AFTER_S", None, 0, 86_400)
 
 
 def purge_older_than(db: Database, days: float, now: datetime | None = None, vacuum: bool = True,
