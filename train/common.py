@@ -179,7 +179,9 @@ def trainer_arguments(cfg: StageConfig, **overrides: Any) -> dict:
         eval_strategy="no", seed=train.seed, data_seed=train.seed,
         report_to=[r for r in train.report_to if r != "none"] or "none",
         save_strategy="steps", logging_strategy="steps", remove_unused_columns=False,
-        dataloader_num_workers=0, disable_tqdm=False)
+        dataloader_num_workers=0, disable_tqdm=False,
+        # bf16 autocast on a CPU (AVX-512-BF16) is only accepted with use_cpu set explicitly.
+        use_cpu=not torch.cuda.is_available())
     kwargs.update(overrides)
     return kwargs
 
@@ -287,6 +289,40 @@ def finish_stage(trainer, cfg: StageConfig, stage: str, metrics: dict, save_mode
     write_model_card(out, stage, cfg, record)
     trainer.accelerator.wait_for_everyone()
     return out
+
+
+ADAPTER_SUBDIR = "adapter"
+
+
+def peft_config(cfg: StageConfig):
+    """peft `LoraConfig` from the stage's `lora` settings (None for a full-parameter stage)."""
+    if cfg.lora is None:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                      target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM")
+
+
+def with_lora(model, cfg: StageConfig):
+    """`model` wrapped in a trainable LoRA adapter when the stage has `lora` settings."""
+    config = peft_config(cfg)
+    if config is None:
+        return model
+    from peft import get_peft_model
+
+    return get_peft_model(model, config)
+
+
+def save_lora_stage(trainer, cfg: StageConfig) -> None:
+    """A LoRA stage's outputs: the adapter alone (OUT/adapter, what `train.lora_compose` stacks)
+    and the base with it merged (OUT, what the next stage loads)."""
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if not trainer.is_world_process_zero():
+        return
+    out = Path(cfg.output_dir)
+    model.save_pretrained(str(out / ADAPTER_SUBDIR))
+    model.merge_and_unload().save_pretrained(str(out))
 
 
 def stage_complete(directory: str | Path) -> bool:

@@ -96,6 +96,26 @@ def resolve_deepspeed(name: str) -> Path:
 
 
 @dataclass
+class LoraSettings:
+    """A plain LoRA adapter (peft) for parameter-efficient stages on small machines."""
+
+    r: int = 8
+    """Rank."""
+    alpha: int = 16
+    """Scale numerator (scale = alpha / r)."""
+    dropout: float = 0.0
+    """Dropout on the adapter input."""
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    """Names of the linear layers that get an adapter."""
+
+    def __post_init__(self) -> None:
+        _check(self.r >= 1 and self.alpha > 0, "lora r must be >= 1 and alpha > 0")
+        _check(0 <= self.dropout < 1, "lora dropout must be in [0, 1)")
+        _check(bool(self.target_modules), "lora target_modules must not be empty")
+
+
+
+@dataclass
 class StageConfig:
     """What every stage needs: where the model and data come from and where the checkpoint goes."""
 
@@ -115,6 +135,9 @@ class StageConfig:
     """Continue from the newest Trainer checkpoint in `output_dir` when one exists."""
     training: TrainingConfig = field(default_factory=TrainingConfig)
     """Optimisation settings."""
+    lora: LoraSettings | None = None
+    """Train a LoRA adapter instead of all weights. The stage saves the adapter (OUT/adapter) and
+    the base with the adapter merged (what the next stage starts from)."""
 
     def __post_init__(self) -> None:
         _check(16 <= self.max_length <= 131072, f"max_length must be in [16, 131072], got {self.max_length}")
@@ -134,26 +157,7 @@ class CPTConfig(StageConfig):
 
 @dataclass
 class SFTConfig(StageConfig):
-    """Stage 2, full-parameter SFT: loss on the assistant tokens of every turn."""
-
-
-@dataclass
-class LoraSettings:
-    """A plain LoRA adapter (peft) for parameter-efficient DFPO on small machines."""
-
-    r: int = 8
-    """Rank."""
-    alpha: int = 16
-    """Scale numerator (scale = alpha / r)."""
-    dropout: float = 0.0
-    """Dropout on the adapter input."""
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
-    """Names of the linear layers that get an adapter."""
-
-    def __post_init__(self) -> None:
-        _check(self.r >= 1 and self.alpha > 0, "lora r must be >= 1 and alpha > 0")
-        _check(0 <= self.dropout < 1, "lora dropout must be in [0, 1)")
-        _check(bool(self.target_modules), "lora target_modules must not be empty")
+    """Stage 2, SFT (full-parameter, or LoRA): loss on the assistant tokens of every turn."""
 
 
 @dataclass
@@ -167,9 +171,6 @@ class DFPOConfig(StageConfig):
     ref_model: str = ""
     """Frozen reference; empty = a frozen copy of `model` (the SFT checkpoint) or, with `lora`, the
     adapter-disabled model."""
-    lora: LoraSettings | None = None
-    """Train a LoRA adapter instead of all weights (merged into the saved checkpoint)."""
-
     def __post_init__(self) -> None:
         super().__post_init__()
         _check(self.beta > 0, f"beta must be > 0, got {self.beta}")
@@ -201,6 +202,7 @@ class MoEConfig(StageConfig):
         _check(self.num_specific >= 1, "num_specific must be >= 1")
         _check(0 <= self.dropout < 1, "dropout must be in [0, 1)")
         _check(self.aux_loss_weight >= 0, "aux_loss_weight must be >= 0")
+        _check(self.lora is None, "moe: the experts are set by r/alpha/target_modules; 'lora' does not apply")
         _check(bool(self.target_modules), "target_modules must not be empty")
 
 

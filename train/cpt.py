@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 
 from pedgpt.errors import InputError
 from train.common import (
-    finish_stage, load_causal_lm, model_dtype, read_jsonl, stage_tokenizer, trainer_arguments,
-    train_resumable,
+    finish_stage, load_causal_lm, model_dtype, read_jsonl, save_lora_stage, stage_tokenizer,
+    trainer_arguments, train_resumable, with_lora,
 )
 from train.config import CPTConfig, load_config
 
@@ -48,11 +48,14 @@ def run(cfg: CPTConfig) -> Path:
     texts = [str(record["text"]) for record in read_jsonl(cfg.data, cfg.limit, required=("text",))]
     blocks = pack_texts(texts, tokenizer, cfg.max_length)
     args = TrainingArguments(**trainer_arguments(cfg))  # before the model: ZeRO-3 loads it sharded
-    model = load_causal_lm(cfg.model, model_dtype(cfg))
+    model = with_lora(load_causal_lm(cfg.model, model_dtype(cfg)), cfg)
     trainer = Trainer(model=model, args=args, train_dataset=blocks,
                       data_collator=default_data_collator, processing_class=tokenizer)
     metrics = train_resumable(trainer, cfg)
-    return finish_stage(trainer, cfg, "cpt", metrics, extra={"texts": len(texts), "blocks": len(blocks)})
+    if cfg.lora is not None:
+        save_lora_stage(trainer, cfg)
+    return finish_stage(trainer, cfg, "cpt", metrics, save_model=cfg.lora is None,
+                        extra={"texts": len(texts), "blocks": len(blocks)})
 
 
 if __name__ == "__main__":

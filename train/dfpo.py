@@ -20,8 +20,8 @@ from pathlib import Path
 from pedgpt.chat_template import ChatTemplate
 from pedgpt.errors import InputError
 from train.common import (
-    chat_template_for, finish_stage, load_causal_lm, model_dtype, read_jsonl, stage_tokenizer,
-    trainer_arguments, train_resumable,
+    chat_template_for, finish_stage, load_causal_lm, model_dtype, peft_config, read_jsonl,
+    save_lora_stage, stage_tokenizer, trainer_arguments, train_resumable,
 )
 from train.config import DFPOConfig, load_config
 
@@ -62,16 +62,6 @@ def dfpo_arguments(cfg: DFPOConfig):
                      precompute_ref_log_probs=False)
 
 
-def peft_config(cfg: DFPOConfig):
-    """peft LoraConfig from the recipe (None for full-parameter DFPO)."""
-    if cfg.lora is None:
-        return None
-    from peft import LoraConfig
-
-    return LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-                      target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM")
-
-
 def build_trainer(cfg: DFPOConfig):
     """A ready DPOTrainer (policy, frozen reference, data) for this config."""
     from trl import DPOTrainer
@@ -88,7 +78,7 @@ def build_trainer(cfg: DFPOConfig):
 
 
 def run(cfg: DFPOConfig) -> Path:
-    """Train and return the checkpoint folder (LoRA runs are merged into full weights)."""
+    """Train and return the checkpoint folder (LoRA runs: adapter in OUT/adapter, merged in OUT)."""
     cfg.require_paths("dfpo")
     trainer = build_trainer(cfg)
     metrics = train_resumable(trainer, cfg)
@@ -96,9 +86,7 @@ def run(cfg: DFPOConfig) -> Path:
     extra.update(_reward_summary(trainer.state.log_history))
     if cfg.lora is None:
         return finish_stage(trainer, cfg, "dfpo", metrics, extra=extra)
-    merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
-    if trainer.is_world_process_zero():
-        merged.save_pretrained(cfg.output_dir)
+    save_lora_stage(trainer, cfg)
     return finish_stage(trainer, cfg, "dfpo", metrics, save_model=False, extra=extra)
 
 

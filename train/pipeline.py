@@ -7,7 +7,9 @@ so re-running the same command continues where it stopped. The output folder end
     OUT/data/            cpt.jsonl sft.jsonl dfpo.jsonl moe.jsonl (+ the builder's stats)
     OUT/base/            the starting model (a fresh tiny model, or a copy reference)
     OUT/cpt/ sft/ dfpo/  full checkpoints, each with README.md, metrics.json, loss_curve.png
+                         (LoRA stages: + adapter/, the stage's adapter alone)
     OUT/moe/             the MoE-LoRA adapter (+ pedgpt_model.json)
+    OUT/lora/            LoRA stages only: their adapters stacked into one over OUT/base
     OUT/final/           pedgpt_model.json {"base", "adapter", "adapter_type": "moe-lora"}
     OUT/pipeline.json    per-stage folders, losses and times
 
@@ -108,6 +110,9 @@ def run(cfg: PipelineConfig) -> Path:
         summary["stages"][stage] = {**_stage_summary(folder, time.perf_counter() - started), "skipped": skipped}
         if stage != "moe":  # the adapter stage does not produce a new base
             previous = folder
+    lora = _stack_lora(cfg, out)
+    if lora:
+        summary["lora"] = str(lora)
     final = _finish(cfg, out, previous)
     summary["final"] = str(final)
     (out / "pipeline.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -118,6 +123,18 @@ def _stage_summary(folder: Path, seconds: float) -> dict:
     metrics = json.loads((folder / common.METRICS_NAME).read_text(encoding="utf-8"))
     keys = ("first_loss", "last_loss", "probe_loss_before", "probe_loss_after", "global_step", "wall_seconds")
     return {"folder": str(folder), "seconds_this_run": round(seconds, 1), **{k: metrics.get(k) for k in keys}}
+
+
+def _stack_lora(cfg: PipelineConfig, out: Path) -> Path | None:
+    """OUT/lora: the LoRA stages' adapters stacked into one adapter over the starting model
+    (`pedgpt serve --model OUT/lora`; on a GGUF base this runs on the llama.cpp fast path)."""
+    from train.lora_compose import compose_adapters, stage_adapters
+
+    adapters = stage_adapters(out)
+    if not adapters or int(os.environ.get("RANK", "0")) != 0:
+        return None
+    base = cfg.base.path if cfg.base.init is None else str((out / "base").resolve())
+    return compose_adapters(adapters, out / "lora", base=base)
 
 
 def _finish(cfg: PipelineConfig, out: Path, base: Path) -> Path:

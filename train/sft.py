@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 from pedgpt.chat_template import ChatTemplate, tokenize_segments
 from pedgpt.errors import InputError
 from train.common import (
-    chat_template_for, finish_stage, load_causal_lm, model_dtype, read_jsonl, stage_tokenizer,
-    trainer_arguments, train_resumable,
+    chat_template_for, finish_stage, load_causal_lm, model_dtype, read_jsonl, save_lora_stage,
+    stage_tokenizer, trainer_arguments, train_resumable, with_lora,
 )
 from train.config import SFTConfig, load_config
 from train.losses import IGNORE_INDEX
@@ -71,11 +71,14 @@ def run(cfg: SFTConfig) -> Path:
     examples = [{k: e[k] for k in ("input_ids", "attention_mask", "labels")}
                 for e in encode_records(records, tokenizer, cfg.max_length)]
     args = TrainingArguments(**trainer_arguments(cfg))  # before the model: ZeRO-3 loads it sharded
-    model = load_causal_lm(cfg.model, model_dtype(cfg))
+    model = with_lora(load_causal_lm(cfg.model, model_dtype(cfg)), cfg)
     trainer = Trainer(model=model, args=args, train_dataset=examples,
                       data_collator=padding_collator(tokenizer), processing_class=tokenizer)
     metrics = train_resumable(trainer, cfg)
-    return finish_stage(trainer, cfg, "sft", metrics, extra={"examples": len(examples)})
+    if cfg.lora is not None:
+        save_lora_stage(trainer, cfg)
+    return finish_stage(trainer, cfg, "sft", metrics, save_model=cfg.lora is None,
+                        extra={"examples": len(examples)})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(fetch)
     fetch.set_defaults(func=run_fetch)
     info = actions.add_parser("info", help="what model would be served, and how")
-    info.add_argument("--model", help="model reference (default: PEDGPT_MODEL or the embedded model)")
+    info.add_argument("--model", help="model reference: pedgpt-0.5b (the default), pedgpt-0.5b-moe, "
+                                      "base (the embedded model without adapter), a file or folder "
+                                      "(default: PEDGPT_MODEL)")
     info.add_argument("--backend", choices=BACKENDS, help="default: PEDGPT_BACKEND or auto")
     info.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default: PEDGPT_DEVICE or auto")
     add_json_flag(info)
@@ -45,19 +47,24 @@ def run_info(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pedgpt.config import Settings
-    from pedgpt.engine.loader import describe_model
+    from pedgpt.engine.loader import describe_model, shipped_models
     from pedgpt.engine.model_store import file_sha256
 
     settings = Settings.from_env(model=args.model, backend=args.backend)
     info = describe_model(settings.model, settings.backend, args.device)
     if info.get("sha256") is None and info.get("path") and Path(info["path"]).is_file():
         info["sha256"] = file_sha256(Path(info["path"]), progress=False, remember=False)
+    weights = Path(info.get("adapter") or "") / "adapter_model.safetensors"
+    if info.get("adapter") and weights.is_file():
+        info["adapter_sha256"] = file_sha256(weights, progress=False, remember=False)
+    info["available"] = [*shipped_models(), "base"]
     if args.json:
         emit_json(info)
         return 0
     for key in ("model", "path", "size", "sha256", "backend", "device", "dtype", "adapter",
-                "adapter_type"):
+                "adapter_type", "adapter_sha256", "base_adapter"):
         if info.get(key) is not None:
             value = f"{info[key]:,} bytes" if key == "size" else info[key]
-            print(f"{key:>12}: {value}")
+            print(f"{key:>14}: {value}")
+    print(f"{'available':>14}: {', '.join(info['available'])}")
     return 0

@@ -9,6 +9,9 @@ The prompt is rendered with the model's own chat template (GGUF metadata
 `Llama.generate`, the lowest-overhead streaming loop llama-cpp-python offers. llama.cpp keeps the
 KV cache of the previous call, so a follow-up turn that shares the prompt prefix only evaluates
 the new tokens.
+
+A plain LoRA adapter trained by `train/` (the shipped PedGPT-0.5B) is converted once to llama.cpp's
+GGUF LoRA format (`pedgpt.engine.gguf_lora`) and applied at load over the quantized base.
 """
 
 from __future__ import annotations
@@ -43,14 +46,19 @@ def default_threads() -> int:
 
 
 def open_llama(path: str | Path, context_length: int = DEFAULT_CONTEXT, n_threads: int | None = None,
-               n_gpu_layers: int = 0, seed: int = 0):
-    """A `llama_cpp.Llama` with our settings (also used by `pedgpt bench` for the raw baseline)."""
+               n_gpu_layers: int = 0, seed: int = 0, lora_path: str | Path | None = None):
+    """A `llama_cpp.Llama` with our settings (also used by `pedgpt bench` for the raw baseline);
+    `lora_path`: a GGUF LoRA applied over the base at scale 1."""
     from llama_cpp import Llama
+    from llama_cpp._utils import suppress_stdout_stderr
 
     threads = n_threads or default_threads()
     try:
-        return Llama(model_path=str(path), n_ctx=int(context_length), n_threads=threads,
-                     n_threads_batch=threads, n_gpu_layers=n_gpu_layers, seed=seed, verbose=False)
+        # llama.cpp logs each adapted tensor's buffer choice to fd 2, even with verbose=False.
+        with suppress_stdout_stderr(disable=lora_path is None):
+            return Llama(model_path=str(path), n_ctx=int(context_length), n_threads=threads,
+                         n_threads_batch=threads, n_gpu_layers=n_gpu_layers, seed=seed, verbose=False,
+                         lora_path=str(lora_path) if lora_path else None)
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"llama.cpp could not load {path}: the file is corrupt, truncated or of "
                          f"an unsupported architecture ({exc})") from None
@@ -68,14 +76,26 @@ class LlamaCppEngine(Engine):
         self.ref = ref
         self.device = device
         self.n_threads = int(n_threads or default_threads())
+        self.lora_path = self._lora(ref)
         self.llm = open_llama(ref.location, context_length, self.n_threads,
-                              n_gpu_layers=-1 if device == "cuda" else 0)
+                              n_gpu_layers=-1 if device == "cuda" else 0, lora_path=self.lora_path)
         import llama_cpp
 
         self._vocab = self.llm._model.vocab  # the C vocab handle, for EOG checks / pieces
         self._vocab_is_eog = llama_cpp.llama_vocab_is_eog
         self._pieces: dict[int, bytes] = {}
         super().__init__(self._template(), context_length=self.llm.n_ctx())
+
+    @staticmethod
+    def _lora(ref: ModelRef) -> Path | None:
+        if not ref.adapter:
+            return None
+        if ref.adapter_type != "lora" or ref.base_adapter:
+            raise BackendError("the llamacpp backend applies plain LoRA adapters only; "
+                               "use --backend transformers for MoE-LoRA")
+        from pedgpt.engine.gguf_lora import gguf_lora_for
+
+        return gguf_lora_for(ref.adapter)
 
     def _template(self):
         model = self.llm._model
@@ -95,6 +115,8 @@ class LlamaCppEngine(Engine):
             "size": Path(self.ref.location).stat().st_size, "sha256": self.ref.sha256,
             "embedded": self.ref.embedded, "threads": self.n_threads,
             "context_length": self.context_length,
+            "adapter": self.ref.adapter, "adapter_type": self.ref.adapter_type,
+            "adapter_gguf": str(self.lora_path) if self.lora_path else None,
         }
 
     def count_tokens(self, text: str) -> int:

@@ -7,15 +7,19 @@
     engine = load_engine("qwen2.5-7b", backend="openai")    # a vLLM / TGI / llama.cpp server
     describe_model(None)                                    # what would be loaded, without loading
 
-Model references (`resolve_model`): None / "default" / "base" → the embedded default; a `.gguf`
+Model references (`resolve_model`): None / "default" → the shipped default PedGPT-0.5B (the
+embedded GGUF + the LoRA adapter trained by `train/`, in `pedgpt/models/pedgpt-0.5b`; the bare
+base when that adapter is absent); "base" / "embedded" → the embedded base model without adapter;
+"pedgpt-0.5b" / "pedgpt-0.5b-moe" → the shipped models by name (`SHIPPED_DIR`); a `.gguf`
 file (or a folder holding exactly one); a transformers checkpoint folder (`config.json`); a folder
 with a `pedgpt_model.json` manifest `{"base": ..., "adapter": ..., "adapter_type": "lora" |
 "moe-lora"}` as written by `train`; a PEFT adapter folder (`adapter_config.json`) or MoE-LoRA adapter folder
 (`moe_lora_config.json`), whose base is read from its config; or a hub id
 (`org/name`, used from the local Hugging Face cache when offline).
 
-`backend="auto"`: GGUF without adapter → llamacpp; anything else → transformers (CUDA → 4-bit
-NF4, CPU → bf16). The device comes from `device=` or `$PEDGPT_DEVICE` (auto | cpu | cuda).
+`backend="auto"`: GGUF without adapter, or with a plain LoRA adapter (converted once to llama.cpp's
+GGUF LoRA format, `pedgpt.engine.gguf_lora`) → llamacpp; anything else → transformers (CUDA →
+4-bit NF4, CPU → bf16). The device comes from `device=` or `$PEDGPT_DEVICE` (auto | cpu | cuda).
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ from pedgpt.config import BACKENDS
 from pedgpt.engine.base import Engine
 from pedgpt.errors import BackendError, ModelError
 
-DEFAULT_NAMES = ("", "default", "base", "embedded")
+DEFAULT_NAMES = ("", "default")
+BASE_NAMES = ("base", "embedded")
+#: Models that ship inside the package (adapters over the embedded GGUF), by name.
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_SHIPPED = "pedgpt-0.5b"
 MANIFEST = "pedgpt_model.json"
 MOE_CONFIG = "moe_lora_config.json"  # written by train.moe_lora.save_moe_adapter
 ADAPTER_TYPES = ("lora", "moe-lora")
@@ -57,6 +65,9 @@ class ModelRef:
     """Adapter folder applied on top of the base, if any."""
     adapter_type: str | None = None
     """"lora" (PEFT) or "moe-lora" (train.moe_lora)."""
+    base_adapter: str | None = None
+    """A LoRA folder merged into the base before `adapter` is applied (an MoE-LoRA adapter trained
+    on top of a LoRA-tuned model)."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("gguf", "transformers", "hub"):
@@ -104,6 +115,8 @@ def describe_model(model: str | None = None, backend: str = "auto", device: str 
         info["dtype"] = describe_dtype(device)
     if ref.adapter:
         info.update(adapter=ref.adapter, adapter_type=ref.adapter_type)
+    if ref.base_adapter:
+        info["base_adapter"] = ref.base_adapter
     return info
 
 
@@ -133,13 +146,14 @@ def resolve_device(device: str | None = None, backend: str = "transformers") -> 
 
 
 def choose_backend(ref: ModelRef, backend: str) -> str:
+    runs_on_llamacpp = ref.kind == "gguf" and not ref.base_adapter and ref.adapter_type in (None, "lora")
     if backend == "auto":
-        return "llamacpp" if ref.kind == "gguf" and not ref.adapter else "transformers"
+        return "llamacpp" if runs_on_llamacpp else "transformers"
     if backend == "llamacpp" and ref.kind != "gguf":
         raise BackendError(f"the llamacpp backend runs GGUF files; {ref.location} is a transformers "
                            "checkpoint: use --backend transformers (or auto)")
-    if backend == "llamacpp" and ref.adapter:
-        raise BackendError("the llamacpp backend cannot apply a LoRA/MoE-LoRA adapter; "
+    if backend == "llamacpp" and not runs_on_llamacpp:
+        raise BackendError("the llamacpp backend applies plain LoRA adapters only, not MoE-LoRA; "
                            "use --backend transformers (or auto)")
     return backend
 
@@ -148,8 +162,12 @@ def choose_backend(ref: ModelRef, backend: str) -> str:
 def resolve_model(model: str | os.PathLike | None, _depth: int = 0) -> ModelRef:
     """Map a reference to a `ModelRef`; ModelError names what is wrong."""
     text = "" if model is None else str(model).strip()
-    if text.lower() in DEFAULT_NAMES:
+    if text.lower() in BASE_NAMES:
         return embedded_ref()
+    if text.lower() in DEFAULT_NAMES:
+        return default_ref(_depth)
+    if _is_shipped(text):
+        return _folder_ref(SHIPPED_DIR / text.lower(), _depth)
     path = Path(text).expanduser()
     if path.is_file() and _is_embedded_copy(path):
         return embedded_ref(folder=path.parent)  # the cached default by path: verify it too
@@ -160,6 +178,25 @@ def resolve_model(model: str | os.PathLike | None, _depth: int = 0) -> ModelRef:
     if _HUB_ID.match(text) and not text.startswith((".", "/", "~")) and not text.endswith(".gguf"):
         return ModelRef("hub", text, text)
     raise ModelError(f"no such model file or folder: {text}")
+
+
+def default_ref(depth: int = 0) -> ModelRef:
+    """The shipped PedGPT-0.5B when its adapter is installed, else the embedded base."""
+    folder = SHIPPED_DIR / DEFAULT_SHIPPED
+    if (folder / "adapter_model.safetensors").is_file():
+        return _folder_ref(folder, depth)
+    return embedded_ref()
+
+
+def shipped_models() -> list[str]:
+    """Names of the models that ship with the package (`pedgpt --model NAME`)."""
+    if not SHIPPED_DIR.is_dir():
+        return []
+    return sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / MANIFEST).is_file())
+
+
+def _is_shipped(text: str) -> bool:
+    return bool(text) and "/" not in text and text.lower() in shipped_models()
 
 
 def embedded_ref(folder: Path | None = None, progress: bool = True) -> ModelRef:
@@ -221,13 +258,22 @@ def _manifest_ref(folder: Path, depth: int) -> ModelRef:
 def _with_adapter(folder: Path, base, adapter: str | None, adapter_type, depth: int) -> ModelRef:
     if depth > 3:
         raise ModelError(f"{folder}: model manifests refer to each other too deeply")
-    if base is None or str(base).strip().lower() in DEFAULT_NAMES:
-        base_ref = resolve_model(None)
+    if base is None or str(base).strip().lower() in DEFAULT_NAMES + BASE_NAMES:
+        base_ref = embedded_ref()  # an adapter's "base" is the bare embedded model
     else:
         local = (folder / str(base)).expanduser()
         base_ref = resolve_model(local if local.exists() else base, depth + 1)
     name = f"{base_ref.name}+{folder.resolve().name}" if adapter else base_ref.name
-    return replace(base_ref, name=name, adapter=adapter, adapter_type=adapter_type)
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        name = str(_read_json(manifest).get("name") or name)
+    if not (adapter and base_ref.adapter):
+        return replace(base_ref, name=name, adapter=adapter or base_ref.adapter,
+                       adapter_type=adapter_type if adapter else base_ref.adapter_type)
+    if base_ref.adapter_type != "lora" or base_ref.base_adapter:
+        raise ModelError(f"{folder}: an adapter can stack on one LoRA-tuned base only")
+    return replace(base_ref, name=name, adapter=adapter, adapter_type=adapter_type,
+                   base_adapter=base_ref.adapter)
 
 
 def _read_json(path: Path) -> dict:

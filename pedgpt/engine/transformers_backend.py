@@ -76,7 +76,15 @@ def load_model(ref: ModelRef, device: str):
 
 
 def apply_adapter(model, ref: ModelRef, device: str):
-    """Base model + the adapter named by `ref` (LoRA via PEFT, MoE-LoRA via train.moe_lora)."""
+    """Base model + the adapter named by `ref` (LoRA via PEFT, MoE-LoRA via train.moe_lora);
+    a `base_adapter` LoRA is merged first (the model the MoE-LoRA adapter was trained on)."""
+    if ref.base_adapter:
+        from dataclasses import replace
+
+        base = replace(ref, adapter=ref.base_adapter, adapter_type="lora", base_adapter=None)
+        # Merged even over 4-bit weights (PEFT re-quantizes, with rounding): MoE-LoRA layers wrap
+        # plain linear layers, not PEFT's.
+        model = apply_lora(model, base, merge=True)
     if not ref.adapter:
         return model
     if ref.adapter_type == "moe-lora":
@@ -90,14 +98,19 @@ def apply_adapter(model, ref: ModelRef, device: str):
             raise
         except Exception as exc:  # unreadable weights, wrong shapes
             raise ModelError(f"cannot load the MoE-LoRA adapter {ref.adapter}: {_first_line(exc)}") from None
+    return apply_lora(model, ref, merge=device == "cpu")
+
+
+def apply_lora(model, ref: ModelRef, merge: bool):
+    """PEFT LoRA `ref.adapter` on `model`. On CPU merging removes the adapter's extra matmuls;
+    4-bit weights cannot be merged losslessly (kept as an adapter there)."""
     from peft import PeftModel
 
     try:
         model = PeftModel.from_pretrained(model, ref.adapter)
     except Exception as exc:  # bad config, missing or mismatched weights
         raise ModelError(f"cannot load the LoRA adapter {ref.adapter}: {_first_line(exc)}") from None
-    # On CPU merging removes the adapter's extra matmuls; 4-bit weights cannot be merged losslessly.
-    return (model.merge_and_unload() if device == "cpu" else model).eval()
+    return (model.merge_and_unload() if merge else model).eval()
 
 
 def _from_pretrained(cls, ref: ModelRef, location: str, **kwargs):
@@ -157,6 +170,8 @@ class TransformersEngine(Engine):
                 "parameters": sum(p.numel() for p in self.model.parameters())}
         if self.ref.adapter:
             info.update(adapter=self.ref.adapter, adapter_type=self.ref.adapter_type)
+        if self.ref.base_adapter:
+            info["base_adapter"] = self.ref.base_adapter
         return info
 
     def count_tokens(self, text: str) -> int:

@@ -104,6 +104,34 @@ def test_dfpo_trains_full_and_lora(train_model_dir, corpus_dir, tmp_path):
         metrics = _check_stage_folder(folder, "dfpo")
         assert metrics["mu"] == 1.0 and (folder / "model.safetensors").is_file()
         assert not (folder / "adapter_config.json").exists()  # LoRA is merged into plain weights
+        if lora is not None:
+            assert (folder / "adapter" / "adapter_model.safetensors").is_file()  # and kept alone
+
+
+def test_lora_cpt_then_sft_stack_into_one_adapter(train_model_dir, corpus_dir, tmp_path):
+    """CPT and SFT as LoRA stages: each saves its adapter and the merged model the next stage
+    starts from; the stacked adapter over the starting model reproduces the final weights."""
+    from peft import PeftModel
+
+    from train import cpt, sft
+    from train.lora_compose import compose_adapters, stage_adapters
+
+    lora = LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"])
+    first = cpt.run(CPTConfig(model=str(train_model_dir), data=str(corpus_dir / "cpt.jsonl"), lora=lora,
+                              output_dir=str(tmp_path / "cpt"), max_length=32, training=_training(6, lr=3e-2)))
+    _check_stage_folder(first, "cpt")
+    second = sft.run(SFTConfig(model=str(first), data=str(corpus_dir / "sft.jsonl"), lora=lora,
+                               output_dir=str(tmp_path / "sft"), max_length=96, training=_training(6, lr=3e-2)))
+    _check_stage_folder(second, "sft")
+    base, final = load_causal_lm(train_model_dir), load_causal_lm(second)
+    assert torch.equal(base.model.layers[0].mlp.up_proj.weight, final.model.layers[0].mlp.up_proj.weight)
+    assert not torch.equal(base.model.layers[0].self_attn.q_proj.weight, final.model.layers[0].self_attn.q_proj.weight)
+    stacked = compose_adapters(stage_adapters(tmp_path), tmp_path / "stacked", base=str(train_model_dir),
+                               dtype=torch.float32)
+    rebuilt = PeftModel.from_pretrained(load_causal_lm(train_model_dir), str(stacked)).merge_and_unload()
+    for name in ("q_proj", "v_proj"):
+        torch.testing.assert_close(getattr(rebuilt.model.layers[1].self_attn, name).weight,
+                                   getattr(final.model.layers[1].self_attn, name).weight, atol=1e-5, rtol=1e-4)
 
 
 def test_dfpo_pairs_use_the_serving_prompt(train_tokenizer_dir):
