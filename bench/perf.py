@@ -122,7 +122,7 @@ def run_bench(options: BenchOptions) -> dict:
     result: dict = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "model": bench.engine.info()["model"], "threads": bench.engine.n_threads,
                     "reps": options.reps, "max_new_tokens": options.max_new_tokens,
-                    "hf_new_tokens": options.hf_new_tokens, "hf_threads": perf_engines.HF_THREADS,
+                    "hf_new_tokens": options.hf_new_tokens, "hf_threads": bench.hf_threads,
                     "quick": options.quick}
     reps, tokens, hf_tokens = options.reps, options.max_new_tokens, options.hf_new_tokens
     short = perf_prompts.short_messages()

@@ -130,7 +130,9 @@ def app_measurements(engine, reps: int, max_new_tokens: int, first_ever: bool = 
     with tempfile.TemporaryDirectory(prefix="pedgpt-bench-app-") as tmp:
         home = Path(tmp) / "home"
         starts = []
-        server, seconds = start_timed(home, engine.ref.location, threads=engine.n_threads)
+        # The app serves what the bench's engine runs: the adapter folder (base GGUF + LoRA) or the GGUF.
+        served = engine.ref.adapter or engine.ref.location
+        server, seconds = start_timed(home, served, threads=engine.n_threads)
         starts.append(seconds)
         try:
             result["end_to_end"] = end_to_end(server.url, engine, reps, max_new_tokens)
@@ -138,7 +140,7 @@ def app_measurements(engine, reps: int, max_new_tokens: int, first_ever: bool = 
         finally:
             server.stop()
         for _ in range(2):
-            server, seconds = start_timed(home, engine.ref.location, threads=engine.n_threads)
+            server, seconds = start_timed(home, served, threads=engine.n_threads)
             server.stop()
             starts.append(seconds)
         result["cold_start_s"] = round(statistics.median(starts), 2)

@@ -20,8 +20,6 @@ from pedgpt.bench import (DecodeSample, alternate, engine_sample, raw_llama_toke
 from pedgpt.engine.base import GenerationParams
 
 
-#: torch threads for the transformers contenders (see `EngineBench.open`).
-HF_THREADS = 1
 
 
 class _StreamClock:
@@ -89,8 +87,14 @@ class EngineBench:
 
     engine: object
     raw: object
+    """Raw llama-cpp-python on the engine's GGUF with the engine's adapter, if any (same model)."""
     hf: dict = field(default_factory=dict)
     """{"transformers_fp32": model, "transformers_bf16": model} (empty when skipped)."""
+    raw_base: object = None
+    """Raw llama-cpp-python on the bare base GGUF, when the engine serves an adapter on it: the
+    served default against the model it was trained from (the adapter's own cost)."""
+    hf_threads: int = 1
+    """torch threads of the transformers contenders: the same count as llama.cpp's."""
 
     @classmethod
     def open(cls, model: str | None = None, threads: int | None = None,
@@ -105,17 +109,21 @@ class EngineBench:
 
             raise InputError(f"pedgpt bench compares against llama.cpp: the model must be a GGUF "
                              f"(got backend {engine.backend})")
-        raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads)
+        raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads,
+                         lora_path=engine.lora_path)
+        raw_base = None
+        if engine.lora_path:
+            raw_base = open_llama(engine.ref.location, engine.context_length, engine.n_threads)
         hf = {}
         if with_transformers:
             import torch
 
-            # One torch thread: measured on this 2-core machine under load, 2 threads decode
-            # 2-8x slower than 1 (threads wait on each other); the bench gives transformers its
-            # faster setting. `thread_sweep` re-measures both.
-            torch.set_num_threads(HF_THREADS)
+            # The same thread count as llama.cpp. (On this 2-core machine under load, 2 torch
+            # threads decoded 2-8x slower than 1: pass --threads 1 there.) `thread_sweep`
+            # re-measures both.
+            torch.set_num_threads(engine.n_threads)
             hf = {f"transformers_{d}": load_hf(engine, d) for d in ("fp32", "bf16")}
-        return cls(engine, raw, hf)
+        return cls(engine, raw, hf, raw_base, hf_threads=engine.n_threads)
 
     @property
     def eos_id(self) -> int:
@@ -135,6 +143,12 @@ class EngineBench:
             return time_token_stream(raw_llama_tokens(raw, ids, max_new_tokens))
 
         runs = {"engine": run_engine, "raw_llama_cpp": run_raw}
+        if self.raw_base is not None:
+            def run_base() -> DecodeSample:
+                self.raw_base.reset()
+                return time_token_stream(raw_llama_tokens(self.raw_base, ids, max_new_tokens))
+
+            runs["raw_llama_cpp_base"] = run_base
         for name, model in self.hf.items():
             runs[name] = (lambda m=model: hf_sample(m, ids, hf_tokens, self.eos_id))
         return runs
@@ -200,10 +214,10 @@ def thread_sweep(bench: EngineBench, messages: list[dict], counts: list[int], re
     for n in counts:
         runs[f"llama_cpp_{n}t"] = lambda n=n: _with_threads(raw, n, engine.n_threads, ids, max_new_tokens)
         if model is not None:
-            runs[f"transformers_bf16_{n}t"] = lambda n=n: _torch_threads(n, engine.n_threads, model, ids,
+            runs[f"transformers_bf16_{n}t"] = lambda n=n: _torch_threads(n, bench.hf_threads, model, ids,
                                                                         hf_tokens, bench.eos_id)
     samples = alternate(runs, reps, warm_up=False)
-    torch.set_num_threads(HF_THREADS)
+    torch.set_num_threads(bench.hf_threads)
     return {name: summarize(s) for name, s in samples.items()}
 
 
@@ -229,4 +243,4 @@ def _torch_threads(n: int, default: int, model, ids: list[int], tokens: int, eos
     try:
         return hf_sample(model, ids, tokens, eos)
     finally:
-        torch.set_num_threads(HF_THREADS)
+        torch.set_num_threads(default)

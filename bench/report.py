@@ -13,6 +13,8 @@ from pathlib import Path
 TARGETS = [
     ("decode_vs_raw", "decode tok/s, engine / raw llama.cpp (long prompt)", ("ratios", "decode_vs_raw"), ">=", 0.95),
     ("decode_vs_fp32", "decode tok/s, engine / transformers fp32 (long prompt)", ("ratios", "decode_vs_fp32"), ">=", 5.0),
+    ("decode_vs_base", "decode tok/s, served default (base + adapter) / raw llama.cpp on the base GGUF (long prompt)",
+     ("ratios", "decode_vs_raw_base"), ">=", 0.9),
     ("ttft_long_vs_raw", "TTFT long prompt, engine / raw llama.cpp", ("ratios", "ttft_long_vs_raw"), "<=", 1.1),
     ("follow_up", "TTFT follow-up turn / first turn", ("prefix_reuse", "ratio"), "<=", 0.5),
     ("app_overhead", "app overhead to first token (ms)", ("app", "end_to_end", "overhead_first_token_ms"), "<=", 150.0),
@@ -58,6 +60,7 @@ def ratios(result: dict) -> dict:
     return {
         "decode_vs_raw": ratio(get(long, "engine", "decode_tps_median"), get(long, "raw_llama_cpp", "decode_tps_median")),
         "decode_vs_raw_short": ratio(get(short, "engine", "decode_tps_median"), get(short, "raw_llama_cpp", "decode_tps_median")),
+        "decode_vs_raw_base": ratio(get(long, "engine", "decode_tps_median"), get(long, "raw_llama_cpp_base", "decode_tps_median")),
         "decode_vs_fp32": ratio(get(long, "engine", "decode_tps_median"), get(long, "transformers_fp32", "decode_tps_median")),
         "decode_vs_bf16": ratio(get(long, "engine", "decode_tps_median"), get(long, "transformers_bf16", "decode_tps_median")),
         "ttft_long_vs_raw": ratio(get(long, "engine", "first_token_s_median"), get(long, "raw_llama_cpp", "first_token_s_median")),
@@ -88,7 +91,7 @@ def contender_table(result: dict) -> list[str]:
     lines = ["| contender | short: decode tok/s | short: TTFT s | long: decode tok/s | long: TTFT s |",
              "|---|---:|---:|---:|---:|"]
     names = list((result.get("short") or {}).keys() | (result.get("long") or {}).keys())
-    order = ["engine", "raw_llama_cpp", "transformers_fp32", "transformers_bf16"]
+    order = ["engine", "raw_llama_cpp", "raw_llama_cpp_base", "transformers_fp32", "transformers_bf16"]
     for name in [n for n in order if n in names]:
         s, l = result.get("short", {}).get(name, {}), result.get("long", {}).get(name, {})
         lines.append(f"| {name} | {_fmt(s.get('decode_tps_median'))} | {_fmt(s.get('first_token_s_median'))} "
@@ -140,7 +143,7 @@ def write_chart(result: dict, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = [n for n in ("engine", "raw_llama_cpp", "transformers_fp32", "transformers_bf16")
+    order = [n for n in ("engine", "raw_llama_cpp", "raw_llama_cpp_base", "transformers_fp32", "transformers_bf16")
              if n in (result.get("short") or {}) or n in (result.get("long") or {})]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, key, title in ((axes[0], "decode_tps_median", "decode tokens/s (higher is better)"),

@@ -5,8 +5,8 @@
 
 The full report (`pedgpt bench`) lives in the checkout's `bench/perf.py` and reuses these.
 
-`decode_comparison` runs the engine and a raw `llama_cpp.Llama` on the same GGUF with the same
-thread count and context, greedy, same prompt, alternating the contenders rep by rep (so drift
+`decode_comparison` runs the engine and a raw `llama_cpp.Llama` on the same GGUF (and the same
+LoRA adapter, when the engine applies one) with the same thread count and context, greedy, same prompt, alternating the contenders rep by rep (so drift
 in machine load hits both alike), and reports medians and their ratio. Decode speed counts the
 tokens after the first one over the time after the first one, so prompt evaluation is excluded.
 """
@@ -107,7 +107,8 @@ def decode_comparison(model: str | None = None, reps: int = 5, max_new_tokens: i
 
     engine = load_engine(model, backend="llamacpp", **({"n_threads": threads} if threads else {}))
     messages = [{"role": "user", "content": question}]
-    raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads)
+    raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads,
+                     lora_path=engine.lora_path)  # the same model: base GGUF + the same adapter
     prompt_ids = engine.encode_prompt(messages)
     samples = alternate({
         "engine": lambda: engine_sample(engine, messages, max_new_tokens),

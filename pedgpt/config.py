@@ -3,7 +3,7 @@
 | variable         | default                                   |
 |------------------|-------------------------------------------|
 | PEDGPT_HOME      | ~/.local/share/pedgpt                     |
-| PEDGPT_MODEL     | (empty) → the embedded default model      |
+| PEDGPT_MODEL     | (empty) → PedGPT-0.5B; `base` → the bare embedded model |
 | PEDGPT_BACKEND   | auto                                      |
 | PEDGPT_DB_URL    | sqlite:///$PEDGPT_HOME/pedgpt.db          |
 | PEDGPT_MODE      | clinician                                 |

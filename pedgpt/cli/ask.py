@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-kg", type=number(float, "--weight-kg"))
     p.add_argument("--max-new-tokens", type=number(int, "--max-new-tokens"), default=256)
     p.add_argument("--temperature", type=number(float, "--temperature"), default=0.0)
-    p.add_argument("--model", help="model reference (default: PEDGPT_MODEL or the embedded model)")
+    p.add_argument("--model", help="pedgpt-0.5b (the default), pedgpt-0.5b-moe, base, or a model "
+                                   "file/folder (default: PEDGPT_MODEL)")
     p.add_argument("--backend", choices=BACKENDS, help="default: PEDGPT_BACKEND or auto")
     p.add_argument("--mode", choices=("clinician", "parent"), help="default: PEDGPT_MODE")
     p.add_argument("--no-knowledge", action="store_true", help="do not retrieve knowledge facts")

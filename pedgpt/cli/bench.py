@@ -17,7 +17,8 @@ from pedgpt.cli.common import add_json_flag, emit_json, number
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed, start-up and memory against llama.cpp and transformers")
-    p.add_argument("--model", help="a GGUF model (default: PEDGPT_MODEL or the embedded model)")
+    p.add_argument("--model", help="a llama.cpp model: pedgpt-0.5b (the default), base, or a GGUF "
+                                   "(default: PEDGPT_MODEL)")
     p.add_argument("--reps", type=number(int, "--reps"), default=3, help="timed runs per contender")
     p.add_argument("--max-new-tokens", type=number(int, "--max-new-tokens"), default=64)
     p.add_argument("--threads", type=number(int, "--threads"),

@@ -60,7 +60,8 @@ def _score(args) -> int:
 # ---- run ----------------------------------------------------------------------------------
 def _register_run(sub) -> None:
     p = sub.add_parser("run", help="generate answers on the held-out tasks and write a report")
-    p.add_argument("--model", default=None, help="model reference (default: the embedded model)")
+    p.add_argument("--model", default=None, help="pedgpt-0.5b (the default), pedgpt-0.5b-moe, base, "
+                                                 "or a model file/folder")
     p.add_argument("--backend", default=None, help="auto|llamacpp|transformers|openai")
     p.add_argument("--tasks", default="kqa,diag,treat,safety", help="comma-separated task names")
     p.add_argument("--out", required=True, help="run folder (re-running it resumes)")

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=number(int, "--port"), default=7860, help="default 7860")
-    p.add_argument("--model", help="model reference (default: PEDGPT_MODEL or the embedded model)")
+    p.add_argument("--model", help="pedgpt-0.5b (the default), pedgpt-0.5b-moe, base, or a model "
+                                   "file/folder (default: PEDGPT_MODEL)")
     p.add_argument("--backend", choices=BACKENDS, help="default: PEDGPT_BACKEND or auto")
     p.add_argument("--db", help="SQLAlchemy database URL (default: PEDGPT_DB_URL or SQLite)")
     p.add_argument("--mode", choices=MODES, help="default: PEDGPT_MODE or clinician")

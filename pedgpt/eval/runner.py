@@ -57,7 +57,7 @@ class RunConfig:
     """Run folder; re-running into it resumes."""
     tasks: tuple[str, ...] = ("kqa", "diag", "treat", "safety")
     model: str | None = None
-    """Model reference for `load_engine` (None: the embedded default)."""
+    """Model reference for `load_engine` (None: the default, PedGPT-0.5B)."""
     backend: str = "auto"
     limit: int | None = None
     """At most this many items per task (per category for safety)."""
@@ -156,7 +156,7 @@ def _load_repaired(path: Path) -> list[dict]:
 def _start_run(config: RunConfig, engine: Engine) -> dict:
     """Write run.json, or check that an existing run was made with the same settings."""
     meta = {
-        "model": config.model or "embedded default", "backend": config.backend,
+        "model": config.model or "default", "backend": config.backend,
         "engine": _safe_info(engine), "data_dir": str(config.data_dir or "default"),
         "data_versions": {task: data_version(config.data_dir, task) for task in config.tasks},
         "data_build": data_build_info(config.data_dir),

@@ -40,6 +40,7 @@ class CharEngine(Engine):
 def sample_result(**overrides) -> dict:
     block = {"engine": {"decode_tps_median": 50.0, "first_token_s_median": 2.0},
              "raw_llama_cpp": {"decode_tps_median": 52.0, "first_token_s_median": 1.9},
+             "raw_llama_cpp_base": {"decode_tps_median": 56.0, "first_token_s_median": 1.8},
              "transformers_fp32": {"decode_tps_median": 8.0, "first_token_s_median": 9.0},
              "transformers_bf16": {"decode_tps_median": 17.0, "first_token_s_median": 5.0},
              "prompt_tokens": 1500}
@@ -61,6 +62,7 @@ def test_ratio_arithmetic_and_missing_values():
     ratios = sample_result()["ratios"]
     assert ratios["decode_vs_fp32"] == pytest.approx(6.25)
     assert ratios["ttft_long_vs_raw"] == pytest.approx(1.053)
+    assert ratios["decode_vs_raw_base"] == pytest.approx(0.893)  # the adapter's own cost
 
 
 def test_targets_pass_fail_and_not_measured():
@@ -68,13 +70,14 @@ def test_targets_pass_fail_and_not_measured():
     assert verdicts["decode_vs_raw"] is True and verdicts["decode_vs_fp32"] is True
     assert verdicts["app_overhead"] is False and verdicts["follow_up"] is True
     assert verdicts["cold_start"] is True and verdicts["peak_rss"] is True
+    assert verdicts["decode_vs_base"] is False  # 0.893 < 0.9
     missing = {row["id"]: row["pass"] for row in sample_result(app={})["targets"]}
     assert missing["cold_start"] is None and missing["peak_rss"] is None
 
 
 def test_render_table_lists_contenders_targets_and_load_warning():
     text = report.render_table(sample_result())
-    assert "| transformers_fp32 | 8 |" in text
+    assert "| transformers_fp32 | 8 |" in text and "| raw_llama_cpp_base | 56 |" in text
     assert "FAIL" in text and "PASS" in text and "WARNING" in text
     assert "load average at start 5.0, at end 1.0" in text
 

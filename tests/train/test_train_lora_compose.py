@@ -65,4 +65,35 @@ def test_mismatched_targets_and_empty_runs_are_refused(train_model_dir, tmp_path
     with pytest.raises(InputError, match="no LoRA adapters"):
         compose_adapters([], tmp_path / "out", base="embedded")
     assert ship_main([str(tmp_path / "nothing-here"), "--recipe", "x.yaml", "--out", str(tmp_path / "o")]) == 2
-    assert "holds no stage adapters" in capsys.readouterr().err
+    assert "holds no LoRA stage adapters" in capsys.readouterr().err
+
+
+def test_ship_writes_both_models_with_manifests_and_cards(train_model_dir, tmp_path):
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    from train.moe_lora import inject_moe_lora, save_moe_adapter
+    from train.ship import ship
+
+    run = tmp_path / "run"
+    merged = _random_adapter(train_model_dir, run / "cpt" / "adapter", seed=1, rank=2, alpha=4)
+    _random_adapter(train_model_dir, run / "sft" / "adapter", seed=2, rank=4, alpha=8, base_override=merged)
+    for stage, loss in (("cpt", 3.0), ("sft", 1.0)):
+        (run / stage / "metrics.json").write_text(json.dumps({"complete": True, "first_loss": loss + 1,
+                                                              "last_loss": loss, "global_step": 5}))
+    moe_model = AutoModelForCausalLM.from_pretrained(str(train_model_dir))
+    inject_moe_lora(moe_model, ["up_proj"], r=2, alpha=4, num_specific=2)
+    save_moe_adapter(moe_model, run / "moe")
+    (run / "data").mkdir()
+    (run / "data" / "manifest.json").write_text(json.dumps({"data_version": "pedcorpus-lite/1", "seed": 0}))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("sft:\n  training: {seed: 7}\n")
+    lora, moe = ship(run, recipe, out_root=tmp_path / "models")
+    assert json.loads((lora / "pedgpt_model.json").read_text()) == {
+        "name": "PedGPT-0.5B", "base": "embedded", "adapter": ".", "adapter_type": "lora"}
+    assert json.loads((moe / "pedgpt_model.json").read_text())["base"] == "../pedgpt-0.5b"
+    assert json.loads((lora / "adapter_config.json").read_text())["r"] == 6
+    assert all(t.dtype == torch.bfloat16 for t in load_file(str(moe / "moe_lora_adapter.safetensors")).values())
+    card = (lora / "README.md").read_text()
+    assert "pedcorpus-lite/1" in card and "rank-6" in card and "{'sft': 7}" in card and "| sft | 5 |" in card
+    assert "recipe.yaml" in card and "| moe |" not in card
