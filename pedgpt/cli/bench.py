@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from pedgpt.cli.common import add_json_flag, emit_json, number
+from pedgpt.cli.common import add_json_flag, emit_json, number, stdout_to_stderr
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("pedgpt bench runs from a source checkout (the bench/ folder is not installed)") from None
     options = BenchOptions(model=Settings.from_env(model=args.model).model, reps=args.reps,
                            max_new_tokens=args.max_new_tokens, threads=args.threads, quick=args.quick)
-    result = run_bench(options)
+    if args.json:  # the training section's trainer logs go to stdout otherwise
+        with stdout_to_stderr():
+            result = run_bench(options)
+    else:
+        result = run_bench(options)
     # The decode-only fields at top level too (JSON fields are added, never renamed).
     result.update({k: result["short"].get(k) for k in ("engine", "raw_llama_cpp")},
                   ratio=result["ratios"]["decode_vs_raw_short"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -12,6 +14,22 @@ def emit_json(obj: Any) -> None:
     """Print exactly one JSON object on stdout (UTF-8, Chinese kept readable)."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=_jsonable) + "\n")
     sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Send everything written to stdout — Python prints and file descriptor 1 alike (library
+    loggers bound to stdout, C code) — to stderr meanwhile, so `--json` stays one object."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _jsonable(value: Any) -> Any:

@@ -54,3 +54,17 @@ def test_system_prompt_carries_patient_facts_and_triage():
 def test_unknown_task_rejected():
     with pytest.raises(InputError):
         system_prompt("surgery", "zh")
+
+
+def test_stdout_to_stderr_keeps_json_output_clean():
+    """Prints and raw writes to file descriptor 1 inside the block land on stderr."""
+    code = ("import os, sys\n"
+            "from pedgpt.cli.common import emit_json, stdout_to_stderr\n"
+            "with stdout_to_stderr():\n"
+            "    print({'loss': 1.0})\n"
+            "    os.write(1, b'[WARNING] from C code\\n')\n"
+            "emit_json({'ok': True})\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"ok": True}
+    assert "{'loss': 1.0}" in result.stderr and "[WARNING] from C code" in result.stderr
