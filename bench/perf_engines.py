@@ -20,8 +20,6 @@ from pedgpt.bench import (DecodeSample, alternate, engine_sample, raw_llama_toke
 from pedgpt.engine.base import GenerationParams
 
 
-
-
 class _StreamClock:
     """A transformers streamer that records the time of every generated token (the first `put`
     is the prompt and is skipped). Shape of `put` values: [1, n] then [1] per step."""

@@ -6,9 +6,10 @@
 The full report (`pedgpt bench`) lives in the checkout's `bench/perf.py` and reuses these.
 
 `decode_comparison` runs the engine and a raw `llama_cpp.Llama` on the same GGUF (and the same
-LoRA adapter, when the engine applies one) with the same thread count and context, greedy, same prompt, alternating the contenders rep by rep (so drift
-in machine load hits both alike), and reports medians and their ratio. Decode speed counts the
-tokens after the first one over the time after the first one, so prompt evaluation is excluded.
+LoRA adapter, when the engine applies one) with the same thread count and context, greedy, same
+prompt, alternating the contenders rep by rep (so drift in machine load hits both alike), and
+reports medians and their ratio. Decode speed counts the tokens after the first one over the time
+after the first one, so prompt evaluation is excluded.
 """
 
 from __future__ import annotations

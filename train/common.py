@@ -271,10 +271,13 @@ def plot_loss(points: list[tuple[int, float]], path: Path, title: str) -> Path |
 
 def finish_stage(trainer, cfg: StageConfig, stage: str, metrics: dict, save_model: bool = True,
                  extra: dict | None = None) -> Path:
-    """Save the final model + tokenizer, loss curve, metrics.json and model card; return the folder."""
+    """Save the final model + tokenizer, loss curve, metrics.json and model card; return the folder.
+    A LoRA stage saves its adapter and the merged weights (`save_lora_stage`)."""
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if save_model:
+    if save_model and cfg.lora is not None:
+        save_lora_stage(trainer, cfg)
+    elif save_model:
         trainer.save_model(str(out))
     if trainer.processing_class is not None and trainer.is_world_process_zero():
         trainer.processing_class.save_pretrained(str(out))

@@ -114,7 +114,6 @@ class LoraSettings:
         _check(bool(self.target_modules), "lora target_modules must not be empty")
 
 
-
 @dataclass
 class StageConfig:
     """What every stage needs: where the model and data come from and where the checkpoint goes."""
@@ -171,6 +170,7 @@ class DFPOConfig(StageConfig):
     ref_model: str = ""
     """Frozen reference; empty = a frozen copy of `model` (the SFT checkpoint) or, with `lora`, the
     adapter-disabled model."""
+
     def __post_init__(self) -> None:
         super().__post_init__()
         _check(self.beta > 0, f"beta must be > 0, got {self.beta}")

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from pedgpt.errors import InputError
 from train.common import (
-    finish_stage, load_causal_lm, model_dtype, read_jsonl, save_lora_stage, stage_tokenizer,
+    finish_stage, load_causal_lm, model_dtype, read_jsonl, stage_tokenizer,
     trainer_arguments, train_resumable, with_lora,
 )
 from train.config import CPTConfig, load_config
@@ -52,10 +52,7 @@ def run(cfg: CPTConfig) -> Path:
     trainer = Trainer(model=model, args=args, train_dataset=blocks,
                       data_collator=default_data_collator, processing_class=tokenizer)
     metrics = train_resumable(trainer, cfg)
-    if cfg.lora is not None:
-        save_lora_stage(trainer, cfg)
-    return finish_stage(trainer, cfg, "cpt", metrics, save_model=cfg.lora is None,
-                        extra={"texts": len(texts), "blocks": len(blocks)})
+    return finish_stage(trainer, cfg, "cpt", metrics, extra={"texts": len(texts), "blocks": len(blocks)})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pedgpt.chat_template import ChatTemplate
 from pedgpt.errors import InputError
 from train.common import (
     chat_template_for, finish_stage, load_causal_lm, model_dtype, peft_config, read_jsonl,
-    save_lora_stage, stage_tokenizer, trainer_arguments, train_resumable,
+    stage_tokenizer, trainer_arguments, train_resumable,
 )
 from train.config import DFPOConfig, load_config
 
@@ -84,10 +84,7 @@ def run(cfg: DFPOConfig) -> Path:
     metrics = train_resumable(trainer, cfg)
     extra = {"beta": cfg.beta, "mu": cfg.mu, "pairs": len(trainer.train_dataset)}
     extra.update(_reward_summary(trainer.state.log_history))
-    if cfg.lora is None:
-        return finish_stage(trainer, cfg, "dfpo", metrics, extra=extra)
-    save_lora_stage(trainer, cfg)
-    return finish_stage(trainer, cfg, "dfpo", metrics, save_model=False, extra=extra)
+    return finish_stage(trainer, cfg, "dfpo", metrics, extra=extra)
 
 
 def _reward_summary(log_history: list[dict]) -> dict:

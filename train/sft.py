@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from pedgpt.chat_template import ChatTemplate, tokenize_segments
 from pedgpt.errors import InputError
 from train.common import (
-    chat_template_for, finish_stage, load_causal_lm, model_dtype, read_jsonl, save_lora_stage,
+    chat_template_for, finish_stage, load_causal_lm, model_dtype, read_jsonl,
     stage_tokenizer, trainer_arguments, train_resumable, with_lora,
 )
 from train.config import SFTConfig, load_config
@@ -75,10 +75,7 @@ def run(cfg: SFTConfig) -> Path:
     trainer = Trainer(model=model, args=args, train_dataset=examples,
                       data_collator=padding_collator(tokenizer), processing_class=tokenizer)
     metrics = train_resumable(trainer, cfg)
-    if cfg.lora is not None:
-        save_lora_stage(trainer, cfg)
-    return finish_stage(trainer, cfg, "sft", metrics, save_model=cfg.lora is None,
-                        extra={"examples": len(examples)})
+    return finish_stage(trainer, cfg, "sft", metrics, extra={"examples": len(examples)})
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ def run_info(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pedgpt.config import Settings
+    from pedgpt.engine.gguf_lora import ADAPTER_WEIGHTS
     from pedgpt.engine.loader import describe_model, shipped_models
     from pedgpt.engine.model_store import file_sha256
 
@@ -54,7 +55,7 @@ def run_info(args: argparse.Namespace) -> int:
     info = describe_model(settings.model, settings.backend, args.device)
     if info.get("sha256") is None and info.get("path") and Path(info["path"]).is_file():
         info["sha256"] = file_sha256(Path(info["path"]), progress=False, remember=False)
-    weights = Path(info.get("adapter") or "") / "adapter_model.safetensors"
+    weights = Path(info.get("adapter") or "") / ADAPTER_WEIGHTS
     if info.get("adapter") and weights.is_file():
         info["adapter_sha256"] = file_sha256(weights, progress=False, remember=False)
     info["available"] = [*shipped_models(), "base"]

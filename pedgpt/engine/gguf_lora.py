@@ -115,13 +115,12 @@ def _layer_order(name: str) -> tuple[int, str]:
 
 
 def adapter_digest(folder: str | Path) -> str:
-    """sha256 over the adapter's config and weights (what the converted file depends on)."""
-    digest = hashlib.sha256()
-    for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
-        with (Path(folder) / name).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    """sha256 over the adapter's config and its weights' sha256 (what the converted file depends on)."""
+    from pedgpt.engine.model_store import file_sha256
+
+    folder = Path(folder)
+    weights = file_sha256(folder / ADAPTER_WEIGHTS, progress=False, remember=False)
+    return hashlib.sha256((folder / ADAPTER_CONFIG).read_bytes() + weights.encode()).hexdigest()
 
 
 def gguf_lora_for(folder: str | Path, cache: str | Path | None = None,

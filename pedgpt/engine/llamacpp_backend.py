@@ -26,7 +26,7 @@ from typing import Iterator
 
 from pedgpt.chat_template import Message
 from pedgpt.engine.base import Engine, EngineStats, GenerationParams
-from pedgpt.engine.loader import ModelRef, gguf_quantization
+from pedgpt.engine.loader import ModelRef, gguf_quantization, llamacpp_serves
 from pedgpt.engine.templates import template_from_source
 from pedgpt.errors import BackendError, ModelError
 
@@ -90,7 +90,7 @@ class LlamaCppEngine(Engine):
     def _lora(ref: ModelRef) -> Path | None:
         if not ref.adapter:
             return None
-        if ref.adapter_type != "lora" or ref.base_adapter:
+        if not llamacpp_serves(ref):
             raise BackendError("the llamacpp backend applies plain LoRA adapters only; "
                                "use --backend transformers for MoE-LoRA")
         from pedgpt.engine.gguf_lora import gguf_lora_for

@@ -145,8 +145,13 @@ def resolve_device(device: str | None = None, backend: str = "transformers") -> 
     return "cuda" if available else "cpu"
 
 
+def llamacpp_serves(ref: ModelRef) -> bool:
+    """A GGUF alone or with one plain LoRA adapter (llama.cpp applies it as a GGUF LoRA)."""
+    return ref.kind == "gguf" and not ref.base_adapter and ref.adapter_type in (None, "lora")
+
+
 def choose_backend(ref: ModelRef, backend: str) -> str:
-    runs_on_llamacpp = ref.kind == "gguf" and not ref.base_adapter and ref.adapter_type in (None, "lora")
+    runs_on_llamacpp = llamacpp_serves(ref)
     if backend == "auto":
         return "llamacpp" if runs_on_llamacpp else "transformers"
     if backend == "llamacpp" and ref.kind != "gguf":
@@ -182,8 +187,10 @@ def resolve_model(model: str | os.PathLike | None, _depth: int = 0) -> ModelRef:
 
 def default_ref(depth: int = 0) -> ModelRef:
     """The shipped PedGPT-0.5B when its adapter is installed, else the embedded base."""
+    from pedgpt.engine.gguf_lora import ADAPTER_WEIGHTS
+
     folder = SHIPPED_DIR / DEFAULT_SHIPPED
-    if (folder / "adapter_model.safetensors").is_file():
+    if (folder / ADAPTER_WEIGHTS).is_file():
         return _folder_ref(folder, depth)
     return embedded_ref()
 
@@ -252,10 +259,12 @@ def _manifest_ref(folder: Path, depth: int) -> ModelRef:
         adapter = str((folder / adapter).resolve())
         if not Path(adapter).is_dir():
             raise ModelError(f"{folder / MANIFEST}: adapter folder {adapter} does not exist")
-    return _with_adapter(folder, manifest.get("base"), adapter, adapter_type, depth)
+    return _with_adapter(folder, manifest.get("base"), adapter, adapter_type, depth,
+                         name=manifest.get("name"))
 
 
-def _with_adapter(folder: Path, base, adapter: str | None, adapter_type, depth: int) -> ModelRef:
+def _with_adapter(folder: Path, base, adapter: str | None, adapter_type, depth: int,
+                  name: str | None = None) -> ModelRef:
     if depth > 3:
         raise ModelError(f"{folder}: model manifests refer to each other too deeply")
     if base is None or str(base).strip().lower() in DEFAULT_NAMES + BASE_NAMES:
@@ -263,10 +272,7 @@ def _with_adapter(folder: Path, base, adapter: str | None, adapter_type, depth: 
     else:
         local = (folder / str(base)).expanduser()
         base_ref = resolve_model(local if local.exists() else base, depth + 1)
-    name = f"{base_ref.name}+{folder.resolve().name}" if adapter else base_ref.name
-    manifest = folder / MANIFEST
-    if manifest.is_file():
-        name = str(_read_json(manifest).get("name") or name)
+    name = str(name or (f"{base_ref.name}+{folder.resolve().name}" if adapter else base_ref.name))
     if not (adapter and base_ref.adapter):
         return replace(base_ref, name=name, adapter=adapter or base_ref.adapter,
                        adapter_type=adapter_type if adapter else base_ref.adapter_type)

@@ -79,12 +79,9 @@ def apply_adapter(model, ref: ModelRef, device: str):
     """Base model + the adapter named by `ref` (LoRA via PEFT, MoE-LoRA via train.moe_lora);
     a `base_adapter` LoRA is merged first (the model the MoE-LoRA adapter was trained on)."""
     if ref.base_adapter:
-        from dataclasses import replace
-
-        base = replace(ref, adapter=ref.base_adapter, adapter_type="lora", base_adapter=None)
         # Merged even over 4-bit weights (PEFT re-quantizes, with rounding): MoE-LoRA layers wrap
         # plain linear layers, not PEFT's.
-        model = apply_lora(model, base, merge=True)
+        model = apply_lora(model, ref.base_adapter, merge=True)
     if not ref.adapter:
         return model
     if ref.adapter_type == "moe-lora":
@@ -98,18 +95,18 @@ def apply_adapter(model, ref: ModelRef, device: str):
             raise
         except Exception as exc:  # unreadable weights, wrong shapes
             raise ModelError(f"cannot load the MoE-LoRA adapter {ref.adapter}: {_first_line(exc)}") from None
-    return apply_lora(model, ref, merge=device == "cpu")
+    return apply_lora(model, ref.adapter, merge=device == "cpu")
 
 
-def apply_lora(model, ref: ModelRef, merge: bool):
-    """PEFT LoRA `ref.adapter` on `model`. On CPU merging removes the adapter's extra matmuls;
+def apply_lora(model, adapter: str, merge: bool):
+    """The PEFT LoRA in folder `adapter` on `model`. On CPU merging removes the adapter's extra matmuls;
     4-bit weights cannot be merged losslessly (kept as an adapter there)."""
     from peft import PeftModel
 
     try:
-        model = PeftModel.from_pretrained(model, ref.adapter)
+        model = PeftModel.from_pretrained(model, adapter)
     except Exception as exc:  # bad config, missing or mismatched weights
-        raise ModelError(f"cannot load the LoRA adapter {ref.adapter}: {_first_line(exc)}") from None
+        raise ModelError(f"cannot load the LoRA adapter {adapter}: {_first_line(exc)}") from None
     return (model.merge_and_unload() if merge else model).eval()
 
 
