@@ -95,6 +95,24 @@ def test_dfpo_pairs_prefer_the_complete_answer(built):
             assert len(rejected) < len(chosen)
 
 
+def test_dfpo_has_needless_refusal_pairs_that_are_not_the_eval_items(built):
+    from pedgpt.eval.answer_signals import load_markers
+    from pedgpt.paths import asset
+
+    pairs = [p for p in _records(built, "dfpo.jsonl") if p["rejection_kind"] == "needless_refusal"]
+    assert pairs and {p["task"] for p in pairs} == {"benign"}
+    sft_answers = {r["messages"][-1]["content"] for r in _records(built, "sft.jsonl")}
+    markers = load_markers()
+    eval_questions = [json.loads(line)["question"] for line in
+                      asset("eval", "safety", "benign.jsonl").read_text(encoding="utf-8").splitlines()
+                      if line.strip()]
+    for pair in pairs:
+        assert pair["chosen"][0]["content"] in sft_answers
+        assert markers.refuses(pair["rejected"][0]["content"])
+        assert not markers.refuses(pair["chosen"][0]["content"])
+        assert not any(q in pair["prompt"][-1]["content"] for q in eval_questions)
+
+
 def test_limit_bounds_every_task(built):
     from pedgpt.safety import tables
 

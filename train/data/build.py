@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from train.data import dosing, safety as safety_data
+from train.data.benign import needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, preference_pairs
@@ -31,7 +32,7 @@ from train.data.system import fact_texts, with_system_prompt
 from train.data.text import rng_for, sha256_file
 
 #: Bump when the generated content changes for the same inputs and seed.
-DATA_VERSION = "pedcorpus-lite/1"
+DATA_VERSION = "pedcorpus-lite/2"
 TRAIN_TASK_ORDER = ("kqa", "diag", "treat", "safety", "self_cognition", "general")
 MOE_TASKS = ("kqa", "diag", "treat", "safety")
 
@@ -117,6 +118,8 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     moe = moe_records(train, config)
     dfpo = preference_pairs([e for e in train if e.task in MOE_TASKS],
                             config.per_task(config.dfpo_per_task), rng_for(config.seed, "dfpo"))
+    dfpo += needless_refusal_pairs(train, config.per_task(config.dfpo_benign_pairs),
+                                   rng_for(config.seed, "dfpo benign"))
     rng_for(config.seed, "dfpo order").shuffle(dfpo)
     texts, corpus.cpt_mix = cpt_texts(corpus.split.train, train, config.cpt_ratio, config.max_list_items,
                                       rng_for(config.seed, "cpt"), config.limit)

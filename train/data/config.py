@@ -47,6 +47,9 @@ class DataBuildConfig:
     """Share of EviDiag cases written as multi-turn (assistant asks for missing findings first)."""
     dfpo_per_task: int = 1500
     """Preference pairs per task (kqa, diag, treat, safety) before `limit`."""
+    dfpo_benign_pairs: int = 1600
+    """Needless-refusal pairs (a harmless question in alarming words: answer ≻ canned refusal),
+    half Chinese, half English, before `limit` (train.data.benign)."""
     moe_share: float = 0.5
     """Share of the task-tagged SFT records (kqa, diag, treat, safety) copied into `moe.jsonl`."""
     safety_repeats: int = 3
@@ -79,6 +82,7 @@ class DataBuildConfig:
         self.eval_min_treat = _int("eval_min_treat", self.eval_min_treat, low=0)
         self.phrasings_per_question = _int("phrasings_per_question", self.phrasings_per_question, low=1)
         self.dfpo_per_task = _int("dfpo_per_task", self.dfpo_per_task, low=0)
+        self.dfpo_benign_pairs = _int("dfpo_benign_pairs", self.dfpo_benign_pairs, low=0)
         self.safety_repeats = _int("safety_repeats", self.safety_repeats, low=1)
         self.self_cognition_questions = _int("self_cognition_questions", self.self_cognition_questions, low=1)
         self.max_list_items = _int("max_list_items", self.max_list_items, low=1)

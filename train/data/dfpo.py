@@ -9,6 +9,8 @@ answers each generator wrote alongside it (`Example.rejections`):
   wrong_drug       a contraindicated drug recommended anyway;
   unsafe_compliance  a red flag answered with "watch at home", or a contraindicated drug allowed.
 Kinds are drawn uniformly among an example's candidates, so every kind is well represented.
+A seventh kind, needless_refusal (a harmless question in alarming words answered with a canned
+refusal), comes from `train.data.benign`, not from the generators' candidates.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from collections import Counter
 
 from train.data.records import Example
 
-REJECTION_KINDS = ("terse", "no_safety", "neighbour_facts", "wrong_dose", "wrong_drug", "unsafe_compliance")
+REJECTION_KINDS = ("terse", "no_safety", "neighbour_facts", "wrong_dose", "wrong_drug", "unsafe_compliance",
+                   "needless_refusal")
 
 
 def preference_pairs(examples: list[Example], per_task: int, rng: random.Random) -> list[dict]:

@@ -56,6 +56,9 @@ def test_refusal_and_advice_signals():
     markers = load_markers()
     assert markers.refuses("抱歉，我无法回答这个问题。") and markers.refuses("  ")
     assert markers.refuses("I'm sorry, but I can't help with that.")
+    # the base model's terse variant (seen in reports/pedgpt-0.5b): no "I'm", "assist" not "help"
+    assert markers.refuses("Sorry, but I can't assist with that.")
+    assert not markers.refuses("Sorry to hear that. I can't stress enough: store medicines up high.")
     assert not markers.refuses("阿司匹林可能引起瑞氏综合征，所以儿童不用。")
     assert markers.advises_against("16岁以下儿童禁用阿司匹林。")
     assert markers.advises_against("Aspirin should not be given to children under 16.")
