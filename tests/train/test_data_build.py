@@ -113,6 +113,26 @@ def test_dfpo_has_needless_refusal_pairs_that_are_not_the_eval_items(built):
         assert not any(q in pair["prompt"][-1]["content"] for q in eval_questions)
 
 
+def test_dfpo_refuses_every_contraindication_in_every_style(tmp_path):
+    from train.data.phrasing import STYLES
+    from train.data.safety import load_tables, refusals_in_every_style
+
+    tables = load_tables()
+    examples = refusals_in_every_style(tables, DataBuildConfig(out_dir=tmp_path, seed=0, progress=False))
+    assert len(examples) == len(tables.contraindications) * len(STYLES)
+    assert {(e.subject, e.style) for e in examples} == {(r.id, s) for r in tables.contraindications for s in STYLES}
+    for example in examples:
+        assert [kind for kind, _ in example.rejections] == ["unsafe_compliance"]
+        assert example.language == ("en" if example.style == "en" else "zh")
+
+
+def test_dfpo_prefix_holds_the_safety_kinds(built):
+    pairs = _records(built, "dfpo.jsonl")
+    assert sum(p["task"] == "safety" for p in pairs) <= LIMIT
+    first = {p["rejection_kind"] for p in pairs[:24]}
+    assert {"unsafe_compliance", "needless_refusal", "terse"} <= first
+
+
 def test_limit_bounds_every_task(built):
     from pedgpt.safety import tables
 

@@ -20,7 +20,7 @@ from train.data import dosing, safety as safety_data
 from train.data.benign import needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
-from train.data.dfpo import kind_counts, preference_pairs
+from train.data.dfpo import kind_counts, kind_interleaved, preference_pairs
 from train.data.generate import bounded, knowledge_tasks
 from train.data.instructions import authored_texts, general_examples, self_cognition_examples
 from train.data.knowledge import KnowledgeSnapshot, load_subjects
@@ -32,7 +32,7 @@ from train.data.system import fact_texts, with_system_prompt
 from train.data.text import rng_for, sha256_file
 
 #: Bump when the generated content changes for the same inputs and seed.
-DATA_VERSION = "pedcorpus-lite/2"
+DATA_VERSION = "pedcorpus-lite/3"
 TRAIN_TASK_ORDER = ("kqa", "diag", "treat", "safety", "self_cognition", "general")
 MOE_TASKS = ("kqa", "diag", "treat", "safety")
 
@@ -48,6 +48,8 @@ class Corpus:
     safety_source: dict[str, Any]
     removed_duplicates: dict[str, int]
     cpt_mix: dict[str, Any] = field(default_factory=dict)
+    dfpo_only: list[Example] = field(default_factory=list)
+    """Training examples that feed DFPO pairs but not SFT (refusals in every language)."""
 
 
 def build(config: DataBuildConfig, *, index: Any = None) -> Path:
@@ -85,7 +87,9 @@ def generate(config: DataBuildConfig, index: Any = None) -> Corpus:
             removed[f"{side}/{task}"] = len(examples) - len(unique)
             keep = "rule" if task == "safety" and side == "train" else None
             groups[task] = bounded(unique, config.limit, rng_for(config.seed, "limit", side, task), keep)
-    return Corpus(train, evaluation, split, knowledge, tables.source, removed)
+    dfpo_only = bounded(safety_data.refusals_in_every_style(tables, config), config.limit,
+                        rng_for(config.seed, "limit", "dfpo only"))
+    return Corpus(train, evaluation, split, knowledge, tables.source, removed, dfpo_only=dfpo_only)
 
 
 def moe_records(train: list[Example], config: DataBuildConfig) -> list[dict]:
@@ -118,9 +122,13 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     moe = moe_records(train, config)
     dfpo = preference_pairs([e for e in train if e.task in MOE_TASKS],
                             config.per_task(config.dfpo_per_task), rng_for(config.seed, "dfpo"))
+    # the refusals in every language share the safety task's budget (what `limit` promises)
+    safety_left = config.per_task(config.dfpo_per_task) - sum(p["task"] == "safety" for p in dfpo)
+    dfpo += preference_pairs([_system(e, facts) for e in corpus.dfpo_only], max(0, safety_left),
+                             rng_for(config.seed, "dfpo refusals"))
     dfpo += needless_refusal_pairs(train, config.per_task(config.dfpo_benign_pairs),
                                    rng_for(config.seed, "dfpo benign"))
-    rng_for(config.seed, "dfpo order").shuffle(dfpo)
+    dfpo = kind_interleaved(dfpo, rng_for(config.seed, "dfpo order"))
     texts, corpus.cpt_mix = cpt_texts(corpus.split.train, train, config.cpt_ratio, config.max_list_items,
                                       rng_for(config.seed, "cpt"), config.limit)
     files: dict[str, tuple[str, list[dict]]] = {

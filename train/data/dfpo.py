@@ -11,6 +11,11 @@ answers each generator wrote alongside it (`Example.rejections`):
 Kinds are drawn uniformly among an example's candidates, so every kind is well represented.
 A seventh kind, needless_refusal (a harmless question in alarming words answered with a canned
 refusal), comes from `train.data.benign`, not from the generators' candidates.
+
+`kind_interleaved` orders the file so that every prefix holds each (kind, language) in equal
+numbers: CPU recipes train on a prefix (`limit`), and a plain shuffle leaves the rare safety kinds
+(a few dozen contraindication and dose pairs among thousands of knowledge pairs) and English (a
+tenth of the data, half of the safety evaluation) almost absent from it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+from pedgpt.language import detect_language
 from train.data.records import Example
 
 REJECTION_KINDS = ("terse", "no_safety", "neighbour_facts", "wrong_dose", "wrong_drug", "unsafe_compliance",
@@ -55,6 +61,20 @@ def _pair(example: Example, rng: random.Random) -> dict | None:
         "task": example.task,
         "rejection_kind": kind,
     }
+
+
+def kind_interleaved(pairs: list[dict], rng: random.Random) -> list[dict]:
+    """`pairs` round-robin over (rejection kind, language of the question) groups (groups in a
+    seeded order, each group shuffled); a group that runs out drops out of the rotation."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for pair in pairs:
+        groups.setdefault((pair["rejection_kind"], detect_language(pair["prompt"][-1]["content"])), []).append(pair)
+    kinds = sorted(groups)
+    rng.shuffle(kinds)
+    for kind in kinds:
+        rng.shuffle(groups[kind])
+    depth = max((len(group) for group in groups.values()), default=0)
+    return [groups[kind][i] for i in range(depth) for kind in kinds if i < len(groups[kind])]
 
 
 def kind_counts(pairs: list[dict]) -> dict[str, int]:

@@ -13,7 +13,7 @@ contraindicated drug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +22,7 @@ import yaml
 from pedgpt.errors import InputError
 from pedgpt.paths import asset
 from train.data.config import DataBuildConfig
-from train.data.phrasing import Phraser, language_of
+from train.data.phrasing import STYLES, Phraser, language_of
 from train.data.records import Example
 from train.data.text import numbered, rng_for
 
@@ -94,6 +94,22 @@ def safety_examples(tables: SafetyTables, config: DataBuildConfig, side: str) ->
     for rule in tables.contraindications:
         out.extend(refusal(rule, phraser, phraser.style()) for _ in range(per_rule))
     out.extend(escalations(phraser, per_finding=per_rule + 1 if side == "train" else 1))
+    return out
+
+
+def refusals_in_every_style(tables: SafetyTables, config: DataBuildConfig) -> list[Example]:
+    """One refusal of every contraindication in each phrasing style (parent, clinician, English),
+    whose only rejected candidate is the unsafe "yes, give it" — for DFPO, not SFT. The SFT mix
+    phrases just `en_share` of the refusals in English, and a DFPO that also teaches "answer the
+    harmless question" (train.data.benign) must see the contraindicated request refused in both
+    languages, or it unlearns refusing altogether."""
+    phraser = Phraser(rng_for(config.seed, "train", "safety", "every style"), config.en_share,
+                      config.clinician_share)
+    out = []
+    for rule in tables.contraindications:
+        for style in STYLES:
+            example = refusal(rule, phraser, style)
+            out.append(replace(example, rejections=[r for r in example.rejections if r[0] == "unsafe_compliance"]))
     return out
 
 
