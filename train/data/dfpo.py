@@ -68,13 +68,14 @@ def kind_interleaved(pairs: list[dict], rng: random.Random) -> list[dict]:
     seeded order, each group shuffled); a group that runs out drops out of the rotation."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for pair in pairs:
-        groups.setdefault((pair["rejection_kind"], detect_language(pair["prompt"][-1]["content"])), []).append(pair)
-    kinds = sorted(groups)
-    rng.shuffle(kinds)
-    for kind in kinds:
-        rng.shuffle(groups[kind])
+        key = (pair["rejection_kind"], detect_language(pair["prompt"][-1]["content"]))
+        groups.setdefault(key, []).append(pair)
+    rotation = sorted(groups)
+    rng.shuffle(rotation)
+    for key in rotation:
+        rng.shuffle(groups[key])
     depth = max((len(group) for group in groups.values()), default=0)
-    return [groups[kind][i] for i in range(depth) for kind in kinds if i < len(groups[kind])]
+    return [groups[key][i] for i in range(depth) for key in rotation if i < len(groups[key])]
 
 
 def kind_counts(pairs: list[dict]) -> dict[str, int]:
