@@ -84,6 +84,7 @@ def load_engine(model: str | None = None, backend: str = "auto", **options) -> E
         from pedgpt.engine.openai_backend import OpenAIEngine
 
         return OpenAIEngine(model, **_without(options, "device"))
+    refuse_absent_cuda(options.get("device"))
     ref = resolve_model(model)
     backend = choose_backend(ref, backend)
     device = resolve_device(options.pop("device", None), backend)
@@ -103,6 +104,7 @@ def describe_model(model: str | None = None, backend: str = "auto", device: str 
         from pedgpt.engine.openai_backend import describe_remote
 
         return describe_remote(model)
+    refuse_absent_cuda(device)
     ref = resolve_model(model)
     backend = choose_backend(ref, backend)
     device = resolve_device(device, backend)
@@ -143,6 +145,15 @@ def resolve_device(device: str | None = None, backend: str = "transformers") -> 
             else "no CUDA GPU is available here"
         raise BackendError(f"CUDA was asked for but {where}; use --device cpu (or PEDGPT_DEVICE=cpu)")
     return "cuda" if available else "cpu"
+
+
+def refuse_absent_cuda(device: str | None) -> None:
+    """BackendError when CUDA is asked for and no backend has a GPU — before a model is resolved,
+    because resolving the embedded default may first assemble its 469 MB GGUF."""
+    wanted = (device or os.environ.get("PEDGPT_DEVICE") or "auto").strip().lower()
+    if wanted == "cuda" and not (_cuda_available() or _llamacpp_gpu()):
+        raise BackendError("CUDA was asked for but no CUDA GPU is available here (neither torch nor "
+                           "this llama-cpp-python build has one); use --device cpu (or PEDGPT_DEVICE=cpu)")
 
 
 def llamacpp_serves(ref: ModelRef) -> bool:

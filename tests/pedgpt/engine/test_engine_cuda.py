@@ -74,3 +74,23 @@ def test_cuda_asked_for_but_absent(monkeypatch, tiny_model_dir):
     with pytest.raises(BackendError, match="CUDA was asked for"):
         load_engine(str(tiny_model_dir))
     assert resolve_device("auto") == "cpu"
+
+
+def test_absent_cuda_is_refused_before_the_model_is_resolved(monkeypatch):
+    """`pedgpt model info --device cuda` on a CPU machine must not assemble the embedded GGUF first."""
+    import pedgpt.engine.loader as loader
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(loader, "_llamacpp_gpu", lambda: False)
+
+    def must_not_resolve(model):
+        raise AssertionError(f"resolved {model!r} although CUDA is absent")
+
+    monkeypatch.setattr(loader, "resolve_model", must_not_resolve)
+    with pytest.raises(BackendError, match="CUDA was asked for"):
+        describe_model(None, device="cuda")
+    with pytest.raises(BackendError, match="CUDA was asked for"):
+        load_engine(None, device="cuda")
+    monkeypatch.setattr(loader, "_llamacpp_gpu", lambda: True)  # a GPU llama.cpp build passes
+    with pytest.raises(AssertionError, match="resolved None"):
+        describe_model(None, device="cuda")
