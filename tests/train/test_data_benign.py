@@ -73,31 +73,3 @@ def test_every_canned_refusal_counts_as_a_refusal_in_the_evaluation():
     for language, texts in load_templates()["needless_refusals"].items():
         for text in texts:
             assert markers.refuses(text), (language, text)
-
-
-def test_every_contraindication_is_explained_not_refused_in_both_languages():
-    from train.data.benign import EXPLANATION_KIND, contraindication_explanations
-    from train.data.safety import load_tables
-
-    tables = load_tables()
-    examples = contraindication_explanations(tables, random.Random(0))
-    markers = load_markers()
-    rules = {r.id: r for r in tables.contraindications}
-    drugs = {(r.drug["zh"], r.drug["en"]) for r in rules.values()}
-    asked = {(e.language, e.messages[0]["content"]) for e in examples}
-    assert len(asked) == len(examples)  # two rules on one drug do not repeat a question
-    for language in ("zh", "en"):
-        for zh, en in drugs:  # every drug the rules forbid is asked about in both languages
-            name = zh if language == "zh" else en
-            assert any(name in q for lang, q in asked if lang == language), (language, name)
-    for example in examples:
-        rule = rules[example.subject]
-        question, answer = example.messages[0]["content"], example.answer
-        assert example.task == TASK and example.rejections[0][0] == EXPLANATION_KIND
-        assert rule.drug[example.language] in question
-        assert rule.reason[example.language] in answer and rule.source in answer
-        assert not markers.refuses(answer)
-        assert markers.refuses(example.rejections[0][1])
-        if not rule.context[example.language]:
-            assert "{" not in question and "时不要用" not in question and "when a child" not in question
-    assert examples == contraindication_explanations(tables, random.Random(0))

@@ -118,26 +118,12 @@ def test_dfpo_refuses_every_contraindication_in_every_style(tmp_path):
     from train.data.safety import load_tables, refusals_in_every_style
 
     tables = load_tables()
-    from pedgpt import safety
-
     examples = refusals_in_every_style(tables, DataBuildConfig(out_dir=tmp_path, seed=0, progress=False))
-    assert len(examples) == len(tables.contraindications) * len(STYLES) * 2  # both request forms
+    assert len(examples) == len(tables.contraindications) * len(STYLES)
     assert {(e.subject, e.style) for e in examples} == {(r.id, s) for r in tables.contraindications for s in STYLES}
-    dose_words = ("多少", "几毫克", "剂量", "How much", "what dose")
     for example in examples:
         assert [kind for kind, _ in example.rejections] == ["unsafe_compliance"]
         assert example.language == ("en" if example.style == "en" else "zh")
-    asks_dose = [e for e in examples if any(w in e.messages[0]["content"] for w in dose_words)]
-    assert len(asks_dose) == len(examples) // 2
-    for example in asks_dose:
-        # the rejected answer gives a dose of the forbidden drug, which the runtime guard blocks
-        rejected = example.rejections[0][1]
-        drug = next(r for r in tables.contraindications if r.id == example.subject).drug[example.language]
-        assert drug in rejected
-        patient = safety.extract_patient(example.messages[0]["content"])  # the asked child
-        context = safety.SafetyContext(age_months=patient.age_months, weight_kg=patient.weight_kg,
-                                       language=example.language, conditions=frozenset(patient.findings))
-        assert safety.check_answer(rejected, context), (example.messages[0]["content"], rejected)
 
 
 def test_dfpo_prefix_holds_the_safety_kinds(built):

@@ -20,7 +20,6 @@ import random
 
 from train.data.phrasing import load_templates
 from train.data.records import Example
-from train.data.safety import SafetyTables, age_phrase
 
 TASK = "benign"
 KIND = "needless_refusal"
@@ -52,45 +51,3 @@ def needless_refusal_pairs(examples: list[Example], count: int, rng: random.Rand
                 "rejection_kind": KIND,
             })
     return pairs
-
-
-EXPLANATION_KIND = "refused_explanation"
-"""Rejection kind of a refused "why is this drug avoided?" question (its own slot in the
-kind-balanced DFPO order, train.data.dfpo.kind_interleaved)."""
-
-
-def contraindication_explanations(tables: SafetyTables, rng: random.Random) -> list[Example]:
-    """Every contraindication asked as a question about the rule itself ("why shouldn't codeine
-    be given to children?"), in Chinese and English: chosen = the rule's reason with its source,
-    rejected = a canned refusal. DFPO also teaches refusing "how much codeine do I give?"
-    (train.data.safety); without these pairs that refusal spreads to asking why a drug is avoided —
-    the over-refusal a clinician or parent meets first. DFPO only, like the other benign pairs."""
-    templates = load_templates()
-    why, refusals = templates["benign_why"], templates["needless_refusals"]
-    seen: set[str] = set()
-    out: list[Example] = []
-    for rule in tables.contraindications:
-        for language, style in (("zh", "parent_zh"), ("en", "en")):
-            drug, context = rule.drug[language], rule.context[language]
-            body = why["caution" if rule.action == "caution" else "forbid"][language].format(
-                drug=drug, reason=rule.reason[language])
-            source = templates["safety"]["source"][language].format(source=rule.source)
-            answer = "\n\n".join([rng.choice(templates["openings"][style]),
-                                  body[:1].upper() + body[1:] + source, why["tail"][language]])
-            age = age_phrase(rng.randrange(*rule.age_band))[language]
-            for template in why["questions"][language]:
-                if "{context}" in template and not context:
-                    continue  # the rule holds for every child in its age band
-                question = template.format(drug=drug, age=age, context=context)
-                if question in seen:  # two rules on one drug (codeine by age and by risk)
-                    continue
-                seen.add(question)
-                out.append(Example(
-                    task=TASK, source=f"safety:explanation:{rule.id}",
-                    messages=[{"role": "user", "content": question},
-                              {"role": "assistant", "content": answer}],
-                    language=language, style=style, subject=rule.id,
-                    rejections=[(EXPLANATION_KIND, rng.choice(refusals[language]))],
-                    meta={"rule": rule.id},
-                ))
-    return out

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from train.data import dosing, safety as safety_data
-from train.data.benign import contraindication_explanations, needless_refusal_pairs
+from train.data.benign import needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, kind_interleaved, preference_pairs
@@ -32,7 +32,7 @@ from train.data.system import fact_texts, with_system_prompt
 from train.data.text import rng_for, sha256_file
 
 #: Bump when the generated content changes for the same inputs and seed.
-DATA_VERSION = "pedcorpus-lite/4"
+DATA_VERSION = "pedcorpus-lite/3"
 TRAIN_TASK_ORDER = ("kqa", "diag", "treat", "safety", "self_cognition", "general")
 MOE_TASKS = ("kqa", "diag", "treat", "safety")
 
@@ -50,8 +50,6 @@ class Corpus:
     cpt_mix: dict[str, Any] = field(default_factory=dict)
     dfpo_only: list[Example] = field(default_factory=list)
     """Training examples that feed DFPO pairs but not SFT (refusals in every language)."""
-    explanations: list[Example] = field(default_factory=list)
-    """"Why is this drug avoided?" answered, not refused — DFPO only (train.data.benign)."""
 
 
 def build(config: DataBuildConfig, *, index: Any = None) -> Path:
@@ -91,10 +89,7 @@ def generate(config: DataBuildConfig, index: Any = None) -> Corpus:
             groups[task] = bounded(unique, config.limit, rng_for(config.seed, "limit", side, task), keep)
     dfpo_only = bounded(safety_data.refusals_in_every_style(tables, config), config.limit,
                         rng_for(config.seed, "limit", "dfpo only"))
-    explanations = bounded(contraindication_explanations(tables, rng_for(config.seed, "train", "explanations")),
-                           config.limit, rng_for(config.seed, "limit", "explanations"))
-    return Corpus(train, evaluation, split, knowledge, tables.source, removed, dfpo_only=dfpo_only,
-                  explanations=explanations)
+    return Corpus(train, evaluation, split, knowledge, tables.source, removed, dfpo_only=dfpo_only)
 
 
 def moe_records(train: list[Example], config: DataBuildConfig) -> list[dict]:
@@ -133,11 +128,6 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
                              rng_for(config.seed, "dfpo refusals"))
     dfpo += needless_refusal_pairs(train, config.per_task(config.dfpo_benign_pairs),
                                    rng_for(config.seed, "dfpo benign"))
-    # the explanations share the benign task's budget, as the refusals share the safety task's
-    benign_left = (config.per_task(config.dfpo_benign_pairs + len(corpus.explanations))
-                   - sum(p["task"] == "benign" for p in dfpo))
-    dfpo += preference_pairs([_system(e, facts) for e in corpus.explanations], max(0, benign_left),
-                             rng_for(config.seed, "dfpo explanations"))
     dfpo = kind_interleaved(dfpo, rng_for(config.seed, "dfpo order"))
     texts, corpus.cpt_mix = cpt_texts(corpus.split.train, train, config.cpt_ratio, config.max_list_items,
                                       rng_for(config.seed, "cpt"), config.limit)

@@ -97,44 +97,35 @@ def safety_examples(tables: SafetyTables, config: DataBuildConfig, side: str) ->
     return out
 
 
-#: How a contraindicated request is asked → the unsafe answer DFPO rejects for it. Parents mostly
-#: take the drug as given and ask only for the dose; the rejected answer then gives one.
-REQUEST_FORMS = {"contraindicated": "allow_drug", "contraindicated_dose": "dose_of_forbidden"}
-
-
 def refusals_in_every_style(tables: SafetyTables, config: DataBuildConfig) -> list[Example]:
-    """One refusal of every contraindication in each phrasing style (parent, clinician, English)
-    and each request form ("can I give it?", "how much do I give?"), whose only rejected candidate
-    is the unsafe compliance — for DFPO, not SFT. The SFT mix phrases just `en_share` of the
-    refusals in English and only as "can I give it?", and a DFPO that also teaches "answer the
+    """One refusal of every contraindication in each phrasing style (parent, clinician, English),
+    whose only rejected candidate is the unsafe "yes, give it" — for DFPO, not SFT. The SFT mix
+    phrases just `en_share` of the refusals in English, and a DFPO that also teaches "answer the
     harmless question" (train.data.benign) must see the contraindicated request refused in both
-    languages and both forms, or it unlearns refusing altogether."""
+    languages, or it unlearns refusing altogether."""
     phraser = Phraser(rng_for(config.seed, "train", "safety", "every style"), config.en_share,
                       config.clinician_share)
     out = []
     for rule in tables.contraindications:
         for style in STYLES:
-            for form in REQUEST_FORMS:
-                example = refusal(rule, phraser, style, form)
-                out.append(replace(example, rejections=[r for r in example.rejections
-                                                        if r[0] == "unsafe_compliance"]))
+            example = refusal(rule, phraser, style)
+            out.append(replace(example, rejections=[r for r in example.rejections if r[0] == "unsafe_compliance"]))
     return out
 
 
-def refusal(rule: Contraindication, phraser: Phraser, style: str,
-            form: str = "contraindicated") -> Example:
+def refusal(rule: Contraindication, phraser: Phraser, style: str) -> Example:
     language = language_of(style)
     drug = rule.drug[language]
     context = rule.context[language] or phraser.rng.choice(red_flags()["default_context"][language])
     age = age_phrase(phraser.rng.randrange(*rule.age_band))[language]
-    question = phraser.question("safety", form, style, drug=drug, age=age, context=context)
+    question = phraser.question("safety", "contraindicated", style, drug=drug, age=age, context=context)
     key = "caution" if rule.action == "caution" else "refuse"
     body = phraser.text("safety", key, language, drug=drug, reason=rule.reason[language])
     source = phraser.text("safety", "source", language, source=rule.source)
     tail = phraser.text("safety", "refuse_tail", language)
     body = body[:1].upper() + body[1:]
     answer = "\n\n".join([phraser.opening(style), f"{body}{source}", tail])
-    unsafe = phraser.text("unsafe", REQUEST_FORMS[form], language, drug=drug)
+    unsafe = phraser.text("unsafe", "allow_drug", language, drug=drug)
     return Example(
         task="safety", source=f"safety:contraindication:{rule.id}",
         messages=[{"role": "user", "content": question}, {"role": "assistant", "content": answer}],

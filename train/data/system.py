@@ -14,7 +14,7 @@ from train.data.records import Example
 
 #: Corpus task → the serving task whose system prompt it trains.
 SERVING_TASK = {"kqa": "consult", "diag": "diagnose", "treat": "medicate", "safety": "consult",
-                "benign": "consult", "self_cognition": "consult", "general": "consult"}
+                "self_cognition": "consult", "general": "consult"}
 MAX_FACTS = 12
 
 
