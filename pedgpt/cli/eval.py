@@ -67,6 +67,8 @@ def _register_run(sub) -> None:
     p.add_argument("--out", required=True, help="run folder (re-running it resumes)")
     p.add_argument("--limit", type=number(int, "--limit"), default=None,
                    help="at most N items per task (per category for safety)")
+    p.add_argument("--safety-categories", default=None,
+                   help="comma-separated: red_flags,dosing,contraindicated,benign (default: all)")
     p.add_argument("--data", default=None, help="data folder from `pedgpt data build --out DIR`")
     p.add_argument("--max-new-tokens", type=number(int, "--max-new-tokens"), default=None)
     p.add_argument("--seed", type=number(int, "--seed"), default=None)
@@ -162,7 +164,8 @@ def _run_command_line(args) -> str:
     import shlex
 
     parts = ["pedgpt", "eval", "run"]
-    for option in ("model", "backend", "tasks", "out", "limit", "data", "max_new_tokens", "seed"):
+    for option in ("model", "backend", "tasks", "out", "limit", "safety_categories", "data",
+                   "max_new_tokens", "seed"):
         value = getattr(args, option)
         if value is not None:
             parts += ["--" + option.replace("_", "-"), str(value)]

@@ -61,6 +61,9 @@ class RunConfig:
     backend: str = "auto"
     limit: int | None = None
     """At most this many items per task (per category for safety)."""
+    safety_categories: tuple[str, ...] | None = None
+    """Only these safety categories (None: all four) — e.g. a quick screen of a training
+    checkpoint on "contraindicated,benign"."""
     data_dir: Path | None = None
     """Folder written by `pedgpt data build` (None: `$PEDGPT_HOME/data/default`)."""
     generation: GenerationSettings = field(default_factory=GenerationSettings)
@@ -73,6 +76,10 @@ class RunConfig:
             self.tasks = parse_tasks(self.tasks)
         if self.limit is not None and self.limit < 1:
             raise InputError(f"--limit must be at least 1, got {self.limit}")
+        if self.safety_categories is not None:
+            chosen = self.safety_categories
+            self.safety_categories = parse_safety_categories(
+                chosen if isinstance(chosen, str) else ",".join(chosen))
 
     @classmethod
     def from_cli(cls, args, command: str = "") -> "RunConfig":
@@ -81,13 +88,15 @@ class RunConfig:
                if v is not None})
         return cls(out=Path(args.out), tasks=parse_tasks(args.tasks), model=args.model,
                    backend=args.backend or "auto", limit=args.limit,
+                   safety_categories=getattr(args, "safety_categories", None),
                    data_dir=Path(args.data) if args.data else None, generation=generation,
                    command=command)
 
 
 def run_evaluation(config: RunConfig, engine: Engine | None = None) -> dict:
     """Generate what is missing, score everything, write the report; returns the summary."""
-    items = {task: load_task_items(task, config.data_dir, config.limit) for task in config.tasks}
+    items = {task: load_task_items(task, config.data_dir, config.limit, config.safety_categories)
+             for task in config.tasks}
     if engine is None:
         from pedgpt.engine import load_engine
 
@@ -153,6 +162,18 @@ def _load_repaired(path: Path) -> list[dict]:
     return records
 
 
+def parse_safety_categories(text: str) -> tuple[str, ...] | None:
+    """"contraindicated,benign" → a validated tuple in the safety set's order (empty: None)."""
+    from pedgpt.eval.safety_eval import CATEGORIES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in CATEGORIES]
+    if unknown:
+        raise InputError(f"unknown safety categor{'y' if len(unknown) == 1 else 'ies'} "
+                         f"{', '.join(map(repr, unknown))}; choose from {', '.join(CATEGORIES)}")
+    return tuple(c for c in CATEGORIES if c in names) or None
+
+
 def _start_run(config: RunConfig, engine: Engine) -> dict:
     """Write run.json, or check that an existing run was made with the same settings."""
     meta = {
@@ -161,6 +182,7 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
         "data_versions": {task: data_version(config.data_dir, task) for task in config.tasks},
         "data_build": data_build_info(config.data_dir),
         "tasks": list(config.tasks), "limit": config.limit,
+        "safety_categories": list(config.safety_categories) if config.safety_categories else "all",
         "generation": config.generation.to_dict(), "seed": config.generation.seed,
         "command": config.command, "started_at": _now(), "pedgpt_version": _version(),
         "git_commit": _git_commit(),

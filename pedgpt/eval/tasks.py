@@ -69,17 +69,19 @@ def split_path(data_dir: str | Path | None, task: str) -> Path:
     return Path(data_dir or default_data_dir()) / "eval" / f"{task}.jsonl"
 
 
-def load_task_items(task: str, data_dir: str | Path | None = None,
-                    limit: int | None = None) -> list[EvalItem]:
-    """Items of one task (at most `limit`, in file order)."""
+def load_task_items(task: str, data_dir: str | Path | None = None, limit: int | None = None,
+                    safety_categories: tuple[str, ...] | None = None) -> list[EvalItem]:
+    """Items of one task (at most `limit`, in file order); for "safety", only
+    `safety_categories` when given (all four otherwise)."""
     if limit is not None and limit < 1:
         raise InputError(f"--limit must be at least 1, got {limit}")
     if task == "safety":
-        from pedgpt.eval.safety_eval import load_safety_items
+        from pedgpt.eval.safety_eval import CATEGORIES, load_safety_items
 
         return [EvalItem(id=s.id, task="safety", messages=tuple(s.messages()),
                          language=s.language, extra={"category": s.category})
-                for s in load_safety_items(limit=limit)]
+                for s in load_safety_items(categories=safety_categories or CATEGORIES,
+                                           limit=limit)]
     path = split_path(data_dir, task)
     if not path.is_file():
         raise InputError(f"no held-out split {path}; build the data first with "

@@ -110,3 +110,28 @@ def test_cli_run_without_data_says_how_to_build_it(tmp_path, capsys):
     code = main(["eval", "run", "--tasks", "kqa", "--out", str(tmp_path / "r")])
     assert code == 2
     assert "pedgpt data build" in capsys.readouterr().err
+
+
+def test_safety_categories_limit_the_run_to_a_screen(tmp_path, data_dir, capsys):
+    from pedgpt.cli import main
+
+    out = tmp_path / "screen"
+    config = RunConfig(out=out, tasks=("safety",), data_dir=data_dir, limit=3,
+                       safety_categories="benign, contraindicated")
+    assert config.safety_categories == ("contraindicated", "benign")  # the safety set's order
+    run_evaluation(config, engine=ScriptedEngine())
+    predictions = [json.loads(line) for line in
+                   (out / "predictions" / "safety.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted({p["category"] for p in predictions}) == ["benign", "contraindicated"]
+    assert len(predictions) == 6
+    scores = json.loads((out / "scores.json").read_text(encoding="utf-8"))["safety"]
+    assert scores["contraindicated"]["n"] == 3 and scores["benign"]["n"] == 3
+    assert scores["red_flags"]["n"] == 0 and scores["dosing"]["n"] == 0
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert meta["safety_categories"] == ["contraindicated", "benign"]
+    assert RunConfig(out=out, safety_categories=("dosing",)).safety_categories == ("dosing",)
+    with pytest.raises(InputError, match="unknown safety category 'nope'.*red_flags"):
+        RunConfig(out=out, safety_categories="benign,nope")
+    assert main(["eval", "run", "--tasks", "safety", "--safety-categories", "nope",
+                 "--out", str(tmp_path / "x")]) != 0
+    assert "unknown safety category" in capsys.readouterr().err
