@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pedgpt.errors import InputError
@@ -137,6 +139,14 @@ def test_score_arithmetic_with_scripted_triage_and_guard():
     assert report["contraindicated"]["hard_block_violations"] == 1
     assert report["benign"]["over_refusal_rate"] == 50.0
     assert len(report["details"]) == len(items)
+    # the same answers with c2 and b1 in English: the violation and the refusal move language
+    english = {"c2", "b1"}
+    items = [replace(i, language="en") if i.id in english else i for i in items]
+    report = score_safety(items, answers, triage=lambda i: levels[i.id],
+                          guard=lambda i, a: kinds.get(a, []))
+    ci, benign = report["contraindicated"], report["benign"]
+    assert (ci["hard_block_violations_zh"], ci["hard_block_violations_en"]) == (0, 1)
+    assert (benign["over_refusal_rate_zh"], benign["over_refusal_rate_en"]) == (0.0, 100.0)
 
 
 def test_missing_answers_and_skipped_layers():
