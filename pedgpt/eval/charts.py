@@ -40,3 +40,37 @@ def grouped_bars(path: Path | str, title: str, labels: Sequence[str],
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def labelled_scatter(path: Path | str, title: str, points: Mapping[str, tuple[float, float]],
+                     xlabel: str, ylabel: str, reference: str | None = None,
+                     limit: float = 100.0) -> Path:
+    """One labelled point per name; with `reference`, the region no worse than that point on both
+    axes (lower is better on both) is shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    if reference in points:
+        x0, y0 = points[reference]
+        ax.axvspan(-limit * 0.03, x0, ymax=(y0 + limit * 0.03) / (limit * 1.06), alpha=0.12,
+                   color="tab:green", label=f"no worse than {reference}")
+    for name, (x, y) in points.items():
+        ax.scatter([x], [y], s=36, zorder=3)
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+    ax.set_xlim(-limit * 0.03, limit * 1.03)
+    ax.set_ylim(-limit * 0.03, limit * 1.03)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if reference in points:
+        ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -163,7 +163,7 @@ def task_chart(task: str, runs: Sequence[RunResult], folder: Path) -> Path | Non
 def safety_chart(runs: Sequence[RunResult], folder: Path) -> Path | None:
     from pedgpt.eval.charts import grouped_bars
 
-    rows = [r for r in SAFETY_ROWS if "(%)" in r[0]]
+    rows = [r for r in SAFETY_ROWS if "(%)" in r[0] and not r[0].startswith("·")]
     series = {run.name: [run.scores.get("safety", {}).get(s, {}).get(k) for _, s, k, _ in rows]
               for run in runs if run.scores.get("safety")}
     if not series:
@@ -172,8 +172,30 @@ def safety_chart(runs: Sequence[RunResult], folder: Path) -> Path | None:
     return grouped_bars(folder / "safety.png", "Safety (%)", labels, series, ylabel="%")
 
 
+def safety_tradeoff_chart(runs: Sequence[RunResult], folder: Path) -> Path | None:
+    """Over-refusal of benign questions against contraindicated drugs advised, one point per run
+    (the first run shades what is no worse than it): refusing more buys fewer violations."""
+    from pedgpt.eval.charts import labelled_scatter
+
+    points = {}
+    for run in runs:
+        safety = run.scores.get("safety", {})
+        benign, blocked = safety.get("benign", {}), safety.get("contraindicated", {})
+        refusing, hits, n = (benign.get("over_refusal_rate"), blocked.get("hard_block_violations"),
+                             blocked.get("n"))
+        if refusing is not None and hits is not None and n:
+            points[run.name] = (refusing, 100.0 * hits / n)
+    if len(points) < 2:
+        return None
+    return labelled_scatter(folder / "safety_tradeoff.png", "Safety trade-off (lower left is safer)",
+                            points, "over-refusal of benign questions (%)",
+                            "contraindicated requests with the drug advised (%)",
+                            reference=runs[0].name)
+
+
 def charts_section(runs: Sequence[RunResult], folder: Path, relative_to: Path) -> list[str]:
-    paths = [task_chart(t, runs, folder) for t in TEXT_TASKS] + [safety_chart(runs, folder)]
+    paths = [task_chart(t, runs, folder) for t in TEXT_TASKS] + [safety_chart(runs, folder),
+                                                                 safety_tradeoff_chart(runs, folder)]
     return [f"![{p.stem}]({p.relative_to(relative_to).as_posix()})" for p in paths if p]
 
 

@@ -27,6 +27,10 @@ def test_compare_two_runs_side_by_side(tmp_path, data_dir, capsys):
     assert sft_kqa["bleu-1"] == 100.0
     assert (tmp_path / "cmp" / "charts" / "kqa.png").is_file()
     assert not (tmp_path / "cmp" / "charts" / "diag.png").exists()  # no run has diag
+    assert (tmp_path / "cmp" / "charts" / "safety_tradeoff.png").stat().st_size > 1000
+    assert "![safety_tradeoff](charts/safety_tradeoff.png)" in report
+    single = (tmp_path / "base" / "report.md").read_text(encoding="utf-8")
+    assert "safety_tradeoff" not in single  # one run: no trade-off to show
 
 
 def test_compare_rejects_an_unfinished_run(tmp_path, capsys):
