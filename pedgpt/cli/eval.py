@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pedgpt.cli.common import add_json_flag, emit_json, number
 
@@ -21,6 +22,7 @@ def register(subparsers) -> None:
                                 parser_class=type(parser))
     _register_score(sub)
     _register_run(sub)
+    _register_rescore(sub)
     _register_judge(sub)
     _register_compare(sub)
     _register_feedback(sub)
@@ -54,6 +56,26 @@ def _score(args) -> int:
         print(f"{len(predictions)} answers")
         for name in METRICS:
             print(f"{name:<11} {scores[name]:8.2f}")
+    return 0
+
+
+# ---- rescore ------------------------------------------------------------------------------
+def _register_rescore(sub) -> None:
+    p = sub.add_parser("rescore", help="score finished runs again (after a scorer changed)")
+    p.add_argument("runs", nargs="+", help="run folders written by `pedgpt eval run`")
+    add_json_flag(p)
+    p.set_defaults(func=_rescore)
+
+
+def _rescore(args) -> int:
+    from pedgpt.eval.runner import rescore_run
+
+    results = {str(run): rescore_run(run) for run in args.runs}
+    if args.json:
+        emit_json(results)
+    else:
+        for run in results:
+            print(f"rescored {run}: {Path(run) / 'scores.json'}, {Path(run) / 'report.md'}")
     return 0
 
 

@@ -116,6 +116,33 @@ def run_evaluation(config: RunConfig, engine: Engine | None = None) -> dict:
     return {"out": str(config.out), "report": str(report), "scores": scores}
 
 
+def rescore_run(run_dir: Path | str) -> dict:
+    """Score a finished run's answers again with today's scorers (markers, safety layer) and
+    rewrite `scores.json` and `report.md`; generates nothing and leaves `run.json` alone.
+    Refuses when the held-out files changed since the answers were generated."""
+    from pedgpt.eval.report import write_report
+    from pedgpt.eval.scoring import score_run
+
+    run_dir = Path(run_dir)
+    path = run_dir / "run.json"
+    if not path.is_file():
+        raise InputError(f"{run_dir} is not an evaluation run (no run.json)")
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    data_dir = None if meta.get("data_dir") in (None, "default") else Path(meta["data_dir"])
+    categories = meta.get("safety_categories")
+    categories = None if categories in (None, "all") else tuple(categories)
+    items = {}
+    for task in meta.get("tasks", []):
+        then, now = meta.get("data_versions", {}).get(task), data_version(data_dir, task)
+        if then is not None and then != now:
+            raise InputError(f"{run_dir}: the {task} items changed since these answers were "
+                             f"generated (version {then}, now {now}); run the evaluation again")
+        items[task] = load_task_items(task, data_dir, meta.get("limit"), categories)
+    scores = score_run(run_dir, items)
+    write_report(run_dir)
+    return scores
+
+
 def generate_task(engine: Engine, items: Sequence[EvalItem], path: Path,
                   settings: GenerationSettings, desc: str = "") -> int:
     """Answer the items not yet in `path` (appending each); returns how many were generated."""

@@ -135,3 +135,28 @@ def test_safety_categories_limit_the_run_to_a_screen(tmp_path, data_dir, capsys)
     assert main(["eval", "run", "--tasks", "safety", "--safety-categories", "nope",
                  "--out", str(tmp_path / "x")]) != 0
     assert "unknown safety category" in capsys.readouterr().err
+
+
+def test_rescore_scores_the_same_answers_again_and_refuses_changed_data(tmp_path, data_dir, capsys):
+    from pedgpt.cli import main
+
+    out = tmp_path / "run"
+    run_evaluation(RunConfig(out=out, tasks=("kqa", "safety"), data_dir=data_dir, limit=2,
+                             safety_categories="benign"), engine=ScriptedEngine())
+    scores_path = out / "scores.json"
+    first = json.loads(scores_path.read_text(encoding="utf-8"))
+    scores_path.write_text("{}", encoding="utf-8")
+    (out / "report.md").unlink()
+    run_json = (out / "run.json").read_text(encoding="utf-8")
+    assert main(["eval", "rescore", str(out)]) == 0
+    assert json.loads(scores_path.read_text(encoding="utf-8")) == first
+    assert (out / "report.md").is_file() and (out / "run.json").read_text(encoding="utf-8") == run_json
+    assert first["safety"]["benign"]["n"] == 2 and first["safety"]["contraindicated"]["n"] == 0
+    split = data_dir / "eval" / "kqa.jsonl"
+    split.write_text(split.read_text(encoding="utf-8") + split.read_text(encoding="utf-8").splitlines()[0]
+                     .replace("kqa-0", "kqa-new") + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["eval", "rescore", str(out)]) != 0
+    assert "kqa items changed" in capsys.readouterr().err
+    assert main(["eval", "rescore", str(tmp_path)]) != 0
+    assert "not an evaluation run" in capsys.readouterr().err
