@@ -59,9 +59,12 @@ def labelled_scatter(path: Path | str, title: str, points: Mapping[str, tuple[fl
         x0, y0 = points[reference]
         ax.axvspan(-limit * 0.03, x0, ymax=(y0 + limit * 0.03) / (limit * 1.06), alpha=0.12,
                    color="tab:green", label=f"no worse than {reference}")
-    for name, (x, y) in points.items():
+    names_at: dict[tuple[float, float], list[str]] = {}
+    for name, point in points.items():  # runs on the same spot share one point and one label
+        names_at.setdefault(point, []).append(name)
+    for (x, y), names in names_at.items():
         ax.scatter([x], [y], s=36, zorder=3)
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+        ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
     ax.set_xlim(-limit * 0.03, limit * 1.03)
     ax.set_ylim(-limit * 0.03, limit * 1.03)
     ax.set_xlabel(xlabel)
