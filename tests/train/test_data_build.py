@@ -176,3 +176,13 @@ def test_cli_errors_are_one_line(home, tmp_path, capsys):
     assert main(["data", "build", "--out", str(tmp_path), "--limit", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err and all(line.startswith("pedgpt: error:") for line in err)
+
+
+def test_sft_task_mix_orders_sft_jsonl_by_task_share(home, tmp_path):
+    mix = {"safety": 0.5, "kqa": 0.5}
+    out = build(DataBuildConfig(out_dir=tmp_path / "mixed", seed=0, limit=LIMIT, progress=False,
+                                sft_task_mix=mix))
+    tasks = [r["task"] for r in _records(out, "sft.jsonl")]
+    assert tasks[:10].count("safety") == 5 and tasks[:10].count("kqa") == 5
+    named = [t for t in tasks if t in mix]
+    assert tasks[:len(named)] == named  # tasks outside the mix come after

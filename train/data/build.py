@@ -21,6 +21,7 @@ from train.data.benign import needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, kind_interleaved, preference_pairs
+from train.data.mix import weighted_interleave
 from train.data.generate import bounded, knowledge_tasks
 from train.data.instructions import authored_texts, general_examples, self_cognition_examples
 from train.data.knowledge import KnowledgeSnapshot, load_subjects
@@ -119,6 +120,8 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     train = [_system(e, facts) for task in TRAIN_TASK_ORDER for e in corpus.train.get(task, [])]
     sft = [e.sft_record() for e in train]
     rng_for(config.seed, "sft order").shuffle(sft)
+    if config.sft_task_mix:
+        sft = weighted_interleave(sft, lambda record: record["task"], config.sft_task_mix)
     moe = moe_records(train, config)
     dfpo = preference_pairs([e for e in train if e.task in MOE_TASKS],
                             config.per_task(config.dfpo_per_task), rng_for(config.seed, "dfpo"))

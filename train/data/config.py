@@ -52,6 +52,13 @@ class DataBuildConfig:
     half Chinese, half English, before `limit` (train.data.benign)."""
     moe_share: float = 0.5
     """Share of the task-tagged SFT records (kqa, diag, treat, safety) copied into `moe.jsonl`."""
+    dose_request_share: float = 0.0
+    """Share of the SFT contraindication refusals asked as "how much X do I give?" instead of
+    "can I give X?" (the DFPO pairs made from them follow; held-out phrasing unchanged)."""
+    sft_task_mix: dict = field(default_factory=dict)
+    """Task → weight for the order of sft.jsonl: every prefix holds the tasks in these proportions
+    while they last (a CPU recipe trains on a prefix; a plain shuffle leaves ~4 safety
+    conversations in the first 720). Tasks left out follow at the end. Empty: a seeded shuffle."""
     safety_repeats: int = 3
     """Phrasings per contraindication rule (held-out eval: 1) and, plus one, per red-flag finding."""
     self_cognition_questions: int = 3
@@ -76,7 +83,13 @@ class DataBuildConfig:
             self.limit = _int("limit", self.limit, low=1)
         self.cpt_ratio = _float("cpt_ratio", self.cpt_ratio, 0.0, 100.0)
         self.eval_fraction = _float("eval_fraction", self.eval_fraction, 0.0, 0.5)
-        for name in ("en_share", "clinician_share", "multi_turn_share", "moe_share"):
+        if not isinstance(self.sft_task_mix, dict) or any(
+                not isinstance(w, (int, float)) or isinstance(w, bool) or w <= 0
+                for w in self.sft_task_mix.values()):
+            raise InputError("data build: sft_task_mix maps task names to positive weights, "
+                             f"got {self.sft_task_mix!r}")
+        for name in ("en_share", "clinician_share", "multi_turn_share", "moe_share",
+                     "dose_request_share"):
             setattr(self, name, _float(name, getattr(self, name), 0.0, 1.0))
         self.eval_min_facts = _int("eval_min_facts", self.eval_min_facts, low=1)
         self.eval_min_treat = _int("eval_min_treat", self.eval_min_treat, low=0)

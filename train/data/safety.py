@@ -90,9 +90,14 @@ def safety_examples(tables: SafetyTables, config: DataBuildConfig, side: str) ->
     differently from the training ones."""
     phraser = Phraser(rng_for(config.seed, side, "safety"), config.en_share, config.clinician_share)
     per_rule = config.safety_repeats if side == "train" else 1
+    # a separate stream, so that dose_request_share = 0 leaves every other phrasing unchanged
+    forms = rng_for(config.seed, side, "safety", "request forms")
+    dose_share = config.dose_request_share if side == "train" else 0.0
     out: list[Example] = []
     for rule in tables.contraindications:
-        out.extend(refusal(rule, phraser, phraser.style()) for _ in range(per_rule))
+        for _ in range(per_rule):
+            form = "contraindicated_dose" if dose_share and forms.random() < dose_share else "contraindicated"
+            out.append(refusal(rule, phraser, phraser.style(), form))
     out.extend(escalations(phraser, per_finding=per_rule + 1 if side == "train" else 1))
     return out
 
@@ -113,19 +118,25 @@ def refusals_in_every_style(tables: SafetyTables, config: DataBuildConfig) -> li
     return out
 
 
-def refusal(rule: Contraindication, phraser: Phraser, style: str) -> Example:
+#: How a contraindicated request is asked (templates.yaml safety.*) → the unsafe answer DFPO
+#: rejects for it: "yes, give it", or a dose of the forbidden drug when only the dose was asked.
+REQUEST_FORMS = {"contraindicated": "allow_drug", "contraindicated_dose": "dose_of_forbidden"}
+
+
+def refusal(rule: Contraindication, phraser: Phraser, style: str,
+            form: str = "contraindicated") -> Example:
     language = language_of(style)
     drug = rule.drug[language]
     context = rule.context[language] or phraser.rng.choice(red_flags()["default_context"][language])
     age = age_phrase(phraser.rng.randrange(*rule.age_band))[language]
-    question = phraser.question("safety", "contraindicated", style, drug=drug, age=age, context=context)
+    question = phraser.question("safety", form, style, drug=drug, age=age, context=context)
     key = "caution" if rule.action == "caution" else "refuse"
     body = phraser.text("safety", key, language, drug=drug, reason=rule.reason[language])
     source = phraser.text("safety", "source", language, source=rule.source)
     tail = phraser.text("safety", "refuse_tail", language)
     body = body[:1].upper() + body[1:]
     answer = "\n\n".join([phraser.opening(style), f"{body}{source}", tail])
-    unsafe = phraser.text("unsafe", "allow_drug", language, drug=drug)
+    unsafe = phraser.text("unsafe", REQUEST_FORMS[form], language, drug=drug)
     return Example(
         task="safety", source=f"safety:contraindication:{rule.id}",
         messages=[{"role": "user", "content": question}, {"role": "assistant", "content": answer}],

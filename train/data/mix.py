@@ -1,0 +1,35 @@
+"""Order records so that every prefix holds their groups in given proportions.
+
+A CPU recipe trains on the first N records of sft.jsonl. After a plain shuffle the share of a small
+task in that prefix is left to chance (the safety task: 100 of 17 616 conversations, 4 in the first
+720). `weighted_interleave` instead picks, at every position, the group furthest below its target
+share (smooth weighted round robin), keeping each group's own order.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence, TypeVar
+
+Record = TypeVar("Record")
+
+
+def weighted_interleave(records: Sequence[Record], group_of: Callable[[Record], str],
+                        weights: Mapping[str, float]) -> list[Record]:
+    """`records` reordered: groups named in `weights` interleaved in those proportions while they
+    last (a group that runs out drops out), then the records of unnamed groups in their order."""
+    queues: dict[str, list[Record]] = {name: [] for name in weights}
+    rest: list[Record] = []
+    for record in records:
+        queue = queues.get(group_of(record))
+        (queue if queue is not None else rest).append(record)
+    taken = dict.fromkeys(queues, 0)
+    out: list[Record] = []
+    while True:
+        open_groups = [name for name in queues if taken[name] < len(queues[name])]
+        if not open_groups:
+            break
+        # the group whose next record keeps it closest to its share; ties by the mix's order
+        name = min(open_groups, key=lambda n: (taken[n] + 1) / weights[n])
+        out.append(queues[name][taken[name]])
+        taken[name] += 1
+    return out + rest
