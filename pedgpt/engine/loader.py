@@ -134,7 +134,7 @@ def resolve_device(device: str | None = None, backend: str = "transformers") -> 
 
     llama.cpp offloads to a GPU only when its build supports it; transformers uses torch's CUDA.
     """
-    wanted = (device or os.environ.get("PEDGPT_DEVICE") or "auto").strip().lower()
+    wanted = _wanted_device(device)
     if wanted not in DEVICES:
         raise BackendError(f"unknown device {wanted!r}; choose one of: {', '.join(DEVICES)}")
     if wanted == "cpu":
@@ -147,11 +147,15 @@ def resolve_device(device: str | None = None, backend: str = "transformers") -> 
     return "cuda" if available else "cpu"
 
 
+def _wanted_device(device: str | None) -> str:
+    """The device asked for: the argument, else PEDGPT_DEVICE, else "auto" (not yet validated)."""
+    return (device or os.environ.get("PEDGPT_DEVICE") or "auto").strip().lower()
+
+
 def refuse_absent_cuda(device: str | None) -> None:
     """BackendError when CUDA is asked for and no backend has a GPU — before a model is resolved,
     because resolving the embedded default may first assemble its 469 MB GGUF."""
-    wanted = (device or os.environ.get("PEDGPT_DEVICE") or "auto").strip().lower()
-    if wanted == "cuda" and not (_cuda_available() or _llamacpp_gpu()):
+    if _wanted_device(device) == "cuda" and not (_cuda_available() or _llamacpp_gpu()):
         raise BackendError("CUDA was asked for but no CUDA GPU is available here (neither torch nor "
                            "this llama-cpp-python build has one); use --device cpu (or PEDGPT_DEVICE=cpu)")
 

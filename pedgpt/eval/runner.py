@@ -77,9 +77,7 @@ class RunConfig:
         if self.limit is not None and self.limit < 1:
             raise InputError(f"--limit must be at least 1, got {self.limit}")
         if self.safety_categories is not None:
-            chosen = self.safety_categories
-            self.safety_categories = parse_safety_categories(
-                chosen if isinstance(chosen, str) else ",".join(chosen))
+            self.safety_categories = parse_safety_categories(self.safety_categories)
 
     @classmethod
     def from_cli(cls, args, command: str = "") -> "RunConfig":
@@ -189,11 +187,13 @@ def _load_repaired(path: Path) -> list[dict]:
     return records
 
 
-def parse_safety_categories(text: str) -> tuple[str, ...] | None:
-    """"contraindicated,benign" → a validated tuple in the safety set's order (empty: None)."""
+def parse_safety_categories(chosen: str | Sequence[str]) -> tuple[str, ...] | None:
+    """"contraindicated,benign" (or a sequence of names) → a validated tuple in the safety set's
+    order (empty: None)."""
     from pedgpt.eval.safety_eval import CATEGORIES
 
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    parts = chosen.split(",") if isinstance(chosen, str) else chosen
+    names = [name.strip() for name in parts if name.strip()]
     unknown = [name for name in names if name not in CATEGORIES]
     if unknown:
         raise InputError(f"unknown safety categor{'y' if len(unknown) == 1 else 'ies'} "

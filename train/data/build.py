@@ -21,10 +21,10 @@ from train.data.benign import needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, kind_interleaved, preference_pairs
-from train.data.mix import weighted_interleave
 from train.data.generate import bounded, knowledge_tasks
 from train.data.instructions import authored_texts, general_examples, self_cognition_examples
 from train.data.knowledge import KnowledgeSnapshot, load_subjects
+from train.data.mix import weighted_interleave
 from train.data.neighbours import Neighbours
 from train.data.records import EVAL_TASKS, Example, dedupe, write_jsonl
 from train.data.split import Split, leakage_report, split_subjects

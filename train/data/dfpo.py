@@ -24,6 +24,7 @@ import random
 from collections import Counter
 
 from pedgpt.language import detect_language
+from train.data.mix import weighted_interleave
 from train.data.records import Example
 
 REJECTION_KINDS = ("terse", "no_safety", "neighbour_facts", "wrong_dose", "wrong_drug", "unsafe_compliance",
@@ -74,8 +75,9 @@ def kind_interleaved(pairs: list[dict], rng: random.Random) -> list[dict]:
     rng.shuffle(rotation)
     for key in rotation:
         rng.shuffle(groups[key])
-    depth = max((len(group) for group in groups.values()), default=0)
-    return [groups[key][i] for i in range(depth) for key in rotation if i < len(groups[key])]
+    # equal weights: one pair of every group per round, in the rotation's order
+    keyed = [(key, pair) for key in rotation for pair in groups[key]]
+    return [pair for _, pair in weighted_interleave(keyed, lambda kp: kp[0], dict.fromkeys(rotation, 1.0))]
 
 
 def kind_counts(pairs: list[dict]) -> dict[str, int]:

@@ -8,16 +8,16 @@ share (smooth weighted round robin), keeping each group's own order.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Callable, Hashable, Mapping, Sequence, TypeVar
 
 Record = TypeVar("Record")
 
 
-def weighted_interleave(records: Sequence[Record], group_of: Callable[[Record], str],
-                        weights: Mapping[str, float]) -> list[Record]:
+def weighted_interleave(records: Sequence[Record], group_of: Callable[[Record], Hashable],
+                        weights: Mapping[Hashable, float]) -> list[Record]:
     """`records` reordered: groups named in `weights` interleaved in those proportions while they
     last (a group that runs out drops out), then the records of unnamed groups in their order."""
-    queues: dict[str, list[Record]] = {name: [] for name in weights}
+    queues: dict[Hashable, list[Record]] = {name: [] for name in weights}
     rest: list[Record] = []
     for record in records:
         queue = queues.get(group_of(record))
