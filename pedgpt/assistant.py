@@ -31,6 +31,8 @@ FACTS_PER_TURN = 8
 #: Input plausibility bounds for the patient card (a pediatric service: birth to 18 years).
 MAX_AGE_MONTHS = 216
 MAX_WEIGHT_KG = 150
+#: Knowledge-graph predicates that state how much of a drug to give.
+DOSE_PREDICATES = ("用法用量",)
 
 
 @dataclass
@@ -82,6 +84,21 @@ class Patient:
         )
 
 
+def without_doses_of(citations: list[dict], blocked: list[dict]) -> list[dict]:
+    """Retrieved facts minus the usage-and-dose facts (用法用量) of a drug the rules forbid for
+    this patient: a knowledge-graph dose for aspirin next to "aspirin is contraindicated" is an
+    invitation to quote it. Markers are renumbered so they stay F1, F2, …"""
+    if not blocked:
+        return citations
+    from pedgpt.safety.answer_parse import parse_answer
+
+    forbidden = {b["drug_id"] for b in blocked}
+    kept = [c for c in citations if not (
+        c["predicate"] in DOSE_PREDICATES
+        and forbidden & {m.drug_id for m in parse_answer(c["entity"]).mentions})]
+    return [dict(c, marker=f"F{i}") for i, c in enumerate(kept, start=1)]
+
+
 def format_age(age_months: float, language: str) -> str:
     years, months = divmod(int(round(age_months)), 12)
     if language == "zh":
@@ -102,6 +119,9 @@ class Turn:
     triage: dict
     citations: list[dict]
     dropped_turns: int = 0
+    blocked: list[dict] = field(default_factory=list)
+    """Drugs the question names that a contraindication rule forbids for this patient
+    (`pedgpt.safety.blocked_requests`); the system prompt states each rule."""
 
 
 @dataclass
@@ -154,15 +174,21 @@ class Assistant:
         patient = (patient or Patient()).merged_with(facts.age_months, facts.weight_kg)
         triage = safety.assess(question, age_months=patient.age_months, temp_c=facts.temp_c,
                                language=language)
-        citations = self._retrieve(question, patient)
+        blocked = [b.to_dict() for b in safety.blocked_requests(
+            "\n".join([conversation_text, patient.chronic_conditions]), patient.age_months,
+            patient.weight_kg, facts.findings, language)]
+        citations = without_doses_of(self._retrieve(question, patient), blocked)
         flags = "; ".join(flag.text for flag in triage.flags)
         messages, dropped = self._fit(
-            self._system(task, language, patient, citations, triage.level, flags, bool(history)),
+            self._system(task, language, patient, citations, triage.level, flags, bool(history),
+                         blocked),
             list(history), {"role": "user", "content": question}, max_new_tokens)
-        return Turn(task, question, language, patient, messages, triage.to_dict(), citations, dropped)
+        return Turn(task, question, language, patient, messages, triage.to_dict(), citations,
+                    dropped, blocked)
 
     def _system(self, task: str, language: str, patient: Patient, citations: list[dict],
-                triage_level: str, flags: str, follow_up: bool) -> list[dict]:
+                triage_level: str, flags: str, follow_up: bool,
+                blocked: list[dict] = ()) -> list[dict]:
         """[leading system message, per-turn context message or None].
 
         First turn: one system message with everything (as training data renders it). Follow-up
@@ -173,10 +199,12 @@ class Assistant:
         lines = patient.lines(language)
         if not follow_up:
             return [{"role": "system", "content": system_prompt(
-                task, language, lines, citations, triage_level, flags, self.mode)}, None]
+                task, language, lines, citations, triage_level, flags, self.mode,
+                blocked=blocked)}, None]
         return [{"role": "system", "content": system_prompt(
                     task, language, lines, mode=self.mode, with_turn_context=False)},
-                {"role": "system", "content": turn_context(language, citations, triage_level, flags)}]
+                {"role": "system", "content": turn_context(language, citations, triage_level, flags,
+                                                           blocked)}]
 
     def _retrieve(self, question: str, patient: Patient) -> list[dict]:
         if not self.use_knowledge:

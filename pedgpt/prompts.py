@@ -41,8 +41,10 @@ def system_prompt(
     triage_flags: str = "",
     mode: str = "clinician",
     with_turn_context: bool = True,
+    blocked: Sequence[dict] = (),
 ) -> str:
-    """The system message for one turn. `facts` items need `marker` and `text`.
+    """The system message for one turn. `facts` items need `marker` and `text`; `blocked` items
+    (`pedgpt.safety.blocked_requests`, as dicts) need `drug`, `rule` and `source`.
 
     `with_turn_context=False` leaves out the triage instruction and the facts (they change every
     turn) so that the message stays the same across one consultation; see `turn_context`."""
@@ -54,12 +56,13 @@ def system_prompt(
     text = template.render(
         patient_lines=list(patient_lines), facts=list(facts), triage_level=triage_level,
         triage_flags=triage_flags, mode=mode, with_turn_context=with_turn_context,
+        blocked=list(blocked),
     )
     return _tidy(text)
 
 
 def turn_context(language: str, facts: Sequence[dict] = (), triage_level: str = "routine",
-                 triage_flags: str = "") -> str:
+                 triage_flags: str = "", blocked: Sequence[dict] = ()) -> str:
     """The per-turn part alone (triage instruction, retrieved facts), for a system message placed
     just before the question on follow-up turns: the history before it then stays byte-identical
     between turns, so the engine's KV cache reuses it instead of re-reading the conversation."""
@@ -67,7 +70,7 @@ def turn_context(language: str, facts: Sequence[dict] = (), triage_level: str = 
         language = "en"
     text = _environment().get_template(f"_context.{language}.j2").render(
         patient_lines=[], facts=list(facts), triage_level=triage_level, triage_flags=triage_flags,
-        mode="clinician", with_turn_context=True)
+        mode="clinician", with_turn_context=True, blocked=list(blocked))
     return _tidy(text)
 
 

@@ -94,6 +94,10 @@ def _register_run(sub) -> None:
     p.add_argument("--data", default=None, help="data folder from `pedgpt data build --out DIR`")
     p.add_argument("--max-new-tokens", type=number(int, "--max-new-tokens"), default=None)
     p.add_argument("--seed", type=number(int, "--seed"), default=None)
+    p.add_argument("--prompt", choices=("bare", "served"), default="bare",
+                   help="bare: the items' own messages (the paper's protocol); served: the app's "
+                        "system prompt with patient context, triage, knowledge and "
+                        "contraindication rules (pedgpt.assistant)")
     add_json_flag(p)
     p.set_defaults(func=_run)
 
@@ -191,4 +195,6 @@ def _run_command_line(args) -> str:
         value = getattr(args, option)
         if value is not None:
             parts += ["--" + option.replace("_", "-"), str(value)]
+    if getattr(args, "prompt", "bare") != "bare":
+        parts += ["--prompt", args.prompt]
     return " ".join(shlex.quote(part) for part in parts)

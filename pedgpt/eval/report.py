@@ -209,7 +209,8 @@ def reproduce_section(run: RunResult) -> list[str]:
         f"- data: `{meta.get('data_dir')}` ({_build(meta.get('data_build') or {})}), file hashes "
         + ", ".join(f"{t} `{v}`" for t, v in meta.get("data_versions", {}).items()),
         f"- generation: max_new_tokens {gen.get('max_new_tokens')}, temperature "
-        f"{gen.get('temperature')}, top_p {gen.get('top_p')}, seed {meta.get('seed')}",
+        f"{gen.get('temperature')}, top_p {gen.get('top_p')}, seed {meta.get('seed')}; prompt "
+        f"`{meta.get('prompt', 'bare')}`",
         f"- limit per task: {meta.get('limit') or 'none'}; pedgpt {meta.get('pedgpt_version')}, "
         f"commit `{meta.get('git_commit') or '?'}`; {meta.get('started_at')} → "
         f"{meta.get('finished_at', '?')}",

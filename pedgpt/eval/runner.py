@@ -20,7 +20,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pedgpt.engine.base import Engine, GenerationParams
 from pedgpt.errors import InputError, PedGPTError
@@ -28,6 +28,12 @@ from pedgpt.eval.tasks import TASKS as TASK_ORDER
 from pedgpt.eval.tasks import (EvalItem, data_build_info, data_version, load_task_items,
                                parse_tasks)
 from pedgpt.eval.textfiles import append_jsonl, read_jsonl, split_lines, write_jsonl
+
+PROMPT_MODES = ("bare", "served")
+#: Evaluation task → the app tab (serving task) whose system prompt a served run uses; safety
+#: questions go to the consultation tab, where a parent or clinician would first ask them.
+SERVED_TASK = {"kqa": "consult", "diag": "diagnose", "treat": "medicate", "safety": "consult"}
+Prompter = Callable[[EvalItem], list]
 
 
 @dataclass
@@ -67,6 +73,11 @@ class RunConfig:
     data_dir: Path | None = None
     """Folder written by `pedgpt data build` (None: `$PEDGPT_HOME/data/default`)."""
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    prompt: str = "bare"
+    """"bare": each item's conversation as it is (the paper's protocol: no system message, the
+    chat template adds its default). "served": through `pedgpt.assistant.Assistant` as the app
+    serves it — the task's system prompt with the patient context read from the question, the
+    triage instruction, retrieved knowledge facts and the contraindication rules."""
     command: str = ""
     """The command line that reproduces the run."""
 
@@ -78,6 +89,8 @@ class RunConfig:
             raise InputError(f"--limit must be at least 1, got {self.limit}")
         if self.safety_categories is not None:
             self.safety_categories = parse_safety_categories(self.safety_categories)
+        if self.prompt not in PROMPT_MODES:
+            raise InputError(f"--prompt must be one of {', '.join(PROMPT_MODES)}, got {self.prompt!r}")
 
     @classmethod
     def from_cli(cls, args, command: str = "") -> "RunConfig":
@@ -88,7 +101,7 @@ class RunConfig:
                    backend=args.backend or "auto", limit=args.limit,
                    safety_categories=getattr(args, "safety_categories", None),
                    data_dir=Path(args.data) if args.data else None, generation=generation,
-                   command=command)
+                   prompt=getattr(args, "prompt", None) or "bare", command=command)
 
 
 def run_evaluation(config: RunConfig, engine: Engine | None = None) -> dict:
@@ -100,9 +113,10 @@ def run_evaluation(config: RunConfig, engine: Engine | None = None) -> dict:
 
         engine = load_engine(config.model, backend=config.backend)
     meta = _start_run(config, engine)
+    prompter = served_prompter(engine, config.generation) if config.prompt == "served" else None
     for task, task_items in items.items():
         generate_task(engine, task_items, config.out / "predictions" / f"{task}.jsonl",
-                      config.generation, desc=task)
+                      config.generation, desc=task, prompter=prompter)
     from pedgpt.eval.report import write_report
     from pedgpt.eval.scoring import score_run
 
@@ -141,24 +155,44 @@ def rescore_run(run_dir: Path | str) -> dict:
     return scores
 
 
+def served_prompter(engine: Engine, settings: GenerationSettings) -> Prompter:
+    """Item → the messages the app would send for it (`pedgpt.assistant.Assistant.prepare`,
+    clinician mode, patient facts read from the conversation)."""
+    from pedgpt.assistant import Assistant
+
+    assistant = Assistant(engine, mode="clinician")
+
+    def messages(item: EvalItem) -> list[dict]:
+        history = [m for m in item.messages[:-1] if m["role"] != "system"]
+        turn = assistant.prepare(SERVED_TASK[item.task], history, item.question,
+                                 max_new_tokens=settings.max_new_tokens)
+        return turn.messages
+
+    return messages
+
+
 def generate_task(engine: Engine, items: Sequence[EvalItem], path: Path,
-                  settings: GenerationSettings, desc: str = "") -> int:
-    """Answer the items not yet in `path` (appending each); returns how many were generated."""
+                  settings: GenerationSettings, desc: str = "",
+                  prompter: Prompter | None = None) -> int:
+    """Answer the items not yet in `path` (appending each); returns how many were generated.
+    `prompter` turns an item into the messages to send (None: the item's own messages)."""
     from tqdm import tqdm
 
     done = {record.get("id") for record in _load_repaired(path)}
     pending = [item for item in items if item.id not in done]
     for item in tqdm(pending, desc=desc or "generating", unit="answer", disable=None):
-        append_jsonl(path, answer_record(engine, item, settings))
+        append_jsonl(path, answer_record(engine, item, settings, prompter))
     return len(pending)
 
 
-def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings) -> dict:
+def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings,
+                  prompter: Prompter | None = None) -> dict:
     """Generate one answer; a request the engine rejects is recorded with its error."""
     started = time.perf_counter()
-    error = None
+    error, messages = None, []
     try:
-        text = "".join(engine.stream(list(item.messages), max_new_tokens=settings.max_new_tokens,
+        messages = prompter(item) if prompter else list(item.messages)
+        text = "".join(engine.stream(messages, max_new_tokens=settings.max_new_tokens,
                                      temperature=settings.temperature, top_p=settings.top_p,
                                      seed=settings.seed))
     except PedGPTError as exc:
@@ -170,6 +204,8 @@ def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings) 
               "completion_tokens": stats.completion_tokens, "finish_reason": stats.finish_reason}
     if len(item.messages) > 1:  # multi-turn: keep the context (the judge shows it)
         record["messages"] = list(item.messages)
+    if prompter and messages and messages[0]["role"] == "system":
+        record["system"] = messages[0]["content"]  # what the served prompt told the model
     if item.extra:
         record.update(item.extra)
     if error:
@@ -211,6 +247,7 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
         "tasks": list(config.tasks), "limit": config.limit,
         "safety_categories": list(config.safety_categories) if config.safety_categories else "all",
         "generation": config.generation.to_dict(), "seed": config.generation.seed,
+        "prompt": config.prompt,
         "command": config.command, "started_at": _now(), "pedgpt_version": _version(),
         "git_commit": _git_commit(),
     }
@@ -224,8 +261,8 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
 
 def _check_resumable(old: dict, meta: dict, out: Path) -> None:
     """Refuse to mix configurations in one folder; merge the task lists of compatible runs."""
-    for key in ("model", "backend", "generation"):
-        if old.get(key, meta[key]) != meta[key]:
+    for key in ("model", "backend", "generation", "prompt"):
+        if old.get(key, "bare" if key == "prompt" else meta[key]) != meta[key]:
             raise InputError(f"{out} holds a run with another {key} ({old[key]!r}); "
                              "use a new --out folder")
     versions = old.get("data_versions", {})

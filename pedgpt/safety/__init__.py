@@ -20,6 +20,7 @@ from pedgpt.safety.dose import DoseAdvice, calculate
 from pedgpt.safety.extract import PatientFacts, extract_patient
 from pedgpt.safety.messages import message_table
 from pedgpt.safety.guard import Finding, GuardedAnswer, SafetyContext, check_answer, guard
+from pedgpt.safety.requests import BlockedRequest, blocked_requests
 from pedgpt.safety.schema import TableError
 from pedgpt.safety.triage import Flag, TriageResult, assess
 
@@ -28,5 +29,5 @@ message_table()
 
 __all__ = [
     "assess", "TriageResult", "Flag", "extract_patient", "PatientFacts", "calculate", "DoseAdvice",
-    "check_answer", "guard", "SafetyContext", "Finding", "GuardedAnswer", "tables", "TableError",
+    "check_answer", "guard", "blocked_requests", "BlockedRequest", "SafetyContext", "Finding", "GuardedAnswer", "tables", "TableError",
 ]

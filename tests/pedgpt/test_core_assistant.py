@@ -14,6 +14,8 @@ GRAPH = {
     "小儿腹泻": {"常见症状": ["腹泻", "呕吐", "发热", "脱水"], "就诊科室": ["儿科"],
                  "多发群体": ["2岁以下婴幼儿"], "相关药物": ["口服补液盐III"]},
     "腹泻": {"常见症状": ["腹痛", "发热"], "别称": ["拉肚子"], "就诊科室": ["消化内科"]},
+    "阿司匹林泡腾片": {"用法用量": ["口服，一次0.3～0.6g，一日3次"], "适应症": ["发热", "头痛"],
+                       "注意事项": ["儿童慎用"]},
 }
 
 
@@ -84,6 +86,37 @@ def test_unsafe_answer_is_flagged(tiny_kb):
     result = assistant.ask("1岁宝宝发烧38.5度，吃什么药", patient=Patient(weight_kg=10))
     kinds = {finding["kind"] for finding in result.dose_checks}
     assert "forbidden_drug" in kinds
+
+
+def test_contraindicated_request_puts_the_rule_in_the_prompt(tiny_kb):
+    assistant = Assistant(ScriptedEngine("不建议。"), knowledge_index=tiny_kb)
+    turn = assistant.prepare("consult", [], "2岁孩子发热，阿司匹林泡腾片吃多少？")
+    assert [b["rule_id"] for b in turn.blocked] == ["CI-1"]
+    system = turn.messages[0]["content"]
+    assert "系统安全规则" in system and "瑞氏综合征" in system and turn.blocked[0]["source"] in system
+    # the knowledge graph's aspirin dose is not offered next to the rule; other facts stay
+    assert turn.citations, "the aspirin entity's other facts are still retrieved"
+    assert all(c["predicate"] != "用法用量" for c in turn.citations)
+    assert "0.3～0.6g" not in system
+    assert [c["marker"] for c in turn.citations] == [f"F{i}" for i in range(1, len(turn.citations) + 1)]
+
+
+def test_allowed_request_keeps_dose_facts_and_has_no_rule(tiny_kb):
+    assistant = Assistant(ScriptedEngine("ok"), knowledge_index=tiny_kb)
+    turn = assistant.prepare("consult", [], "17岁，头痛，阿司匹林泡腾片吃多少？")
+    assert turn.blocked == []
+    assert "系统安全规则" not in turn.messages[0]["content"]
+    assert any(c["predicate"] == "用法用量" for c in turn.citations)
+
+
+def test_follow_up_turn_states_the_rule_in_its_context_message(tiny_kb):
+    assistant = Assistant(ScriptedEngine("ok"), knowledge_index=tiny_kb)
+    history = [{"role": "user", "content": "My son is 3 and has a fever."},
+               {"role": "assistant", "content": "How high is it?"}]
+    turn = assistant.prepare("consult", history, "39 degrees. Can I give him aspirin?")
+    assert [b["rule_id"] for b in turn.blocked] == ["CI-1"]
+    assert "System safety rule" in turn.messages[-2]["content"]
+    assert "System safety rule" not in turn.messages[0]["content"]
 
 
 def test_oldest_turns_dropped_but_patient_context_kept():
