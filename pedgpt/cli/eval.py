@@ -4,6 +4,7 @@
     pedgpt eval run --model M --tasks kqa,diag,treat,safety --out runs/base [--limit 20]
     pedgpt eval judge --a runs/base --b runs/sft --judge-model M --out runs/base-vs-sft
     pedgpt eval compare runs/base runs/sft --out runs/compare
+    pedgpt eval criteria --base runs/base --candidate runs/dfpo [--bench bench.json] [--json]
     pedgpt eval feedback --out feedback/ [--db URL] [--json]
 """
 
@@ -25,6 +26,7 @@ def register(subparsers) -> None:
     _register_rescore(sub)
     _register_judge(sub)
     _register_compare(sub)
+    _register_criteria(sub)
     _register_feedback(sub)
     parser.set_defaults(func=lambda args: _missing_action(parser))
 
@@ -112,6 +114,30 @@ def _run(args) -> int:
     else:
         print(f"report: {summary['report']}")
     return 0
+
+
+# ---- criteria -------------------------------------------------------------------------------
+def _register_criteria(sub) -> None:
+    p = sub.add_parser("criteria", help="acceptance criteria of a trained model against its base "
+                                        "(exit 1 when one fails)")
+    p.add_argument("--base", required=True, help="run folder of the base model")
+    p.add_argument("--candidate", required=True, help="run folder of the trained model")
+    p.add_argument("--bench", default=None, help="`pedgpt bench --json` output (decode ratio)")
+    add_json_flag(p)
+    p.set_defaults(func=_criteria)
+
+
+def _criteria(args) -> int:
+    from pedgpt.eval.criteria import check_criteria, criteria_table
+
+    rows = check_criteria(args.base, args.candidate, args.bench)
+    passed = all(row.passed for row in rows)
+    if args.json:
+        emit_json({"passed": passed, "criteria": [row.to_dict() for row in rows]})
+    else:
+        print("\n".join(criteria_table(rows)))
+        print("all criteria pass" if passed else "some criteria fail")
+    return 0 if passed else 1
 
 
 # ---- judge --------------------------------------------------------------------------------
