@@ -136,6 +136,8 @@ class AnswerResult:
     citations: list[dict] = field(default_factory=list)
     banner: str = ""
     model: str = ""
+    blocked_requests: list[dict] = field(default_factory=list)
+    """Contraindicated drugs the question named; their rules were put in the system prompt."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -252,7 +254,8 @@ class Assistant:
         return AnswerResult(
             answer=guarded.answer, language=turn.language, task=turn.task, triage=turn.triage,
             dose_checks=[f.to_dict() for f in guarded.findings], citations=cited,
-            banner=guarded.banner, model=str(self.engine.info().get("model", "")))
+            banner=guarded.banner, model=str(self.engine.info().get("model", "")),
+            blocked_requests=list(turn.blocked))
 
     def ask(self, question: str, task: str = "consult", patient: Patient | None = None,
             history: Sequence[dict] = (), **generation) -> AnswerResult:

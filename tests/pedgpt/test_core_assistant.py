@@ -99,6 +99,8 @@ def test_contraindicated_request_puts_the_rule_in_the_prompt(tiny_kb):
     assert all(c["predicate"] != "用法用量" for c in turn.citations)
     assert "0.3～0.6g" not in system
     assert [c["marker"] for c in turn.citations] == [f"F{i}" for i in range(1, len(turn.citations) + 1)]
+    result = assistant.finish(turn, "不建议。")
+    assert result.to_dict()["blocked_requests"][0]["rule_id"] == "CI-1"
 
 
 def test_allowed_request_keeps_dose_facts_and_has_no_rule(tiny_kb):
