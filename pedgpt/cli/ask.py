@@ -70,6 +70,8 @@ def print_checks(result) -> None:
         print(result.banner)
     for flag in result.triage.get("flags", []):
         print(f"  ! {flag.get('text')} [{flag.get('id')}]")
+    for blocked in result.blocked_requests:
+        print(f"  ✗ {blocked['drug']}: {blocked['rule']} [{blocked['rule_id']}; {blocked['source']}]")
     for finding in result.dose_checks:
         print(f"  ! {finding.get('message')}")
     cited = [c for c in result.citations if c.get("cited")]

@@ -68,3 +68,16 @@ def test_stdout_to_stderr_keeps_json_output_clean():
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"ok": True}
     assert "{'loss': 1.0}" in result.stderr and "[WARNING] from C code" in result.stderr
+
+
+def test_ask_safety_summary_lists_the_rules_stated_to_the_model(capsys):
+    from pedgpt.assistant import AnswerResult
+    from pedgpt.cli.ask import print_checks
+
+    result = AnswerResult(answer="不建议。", language="zh", task="consult",
+                          triage={"level": "routine", "flags": []},
+                          blocked_requests=[{"drug_id": "aspirin", "drug": "阿司匹林", "rule_id": "CI-1",
+                                             "rule": "16岁以下禁用阿司匹林", "source": "MHRA"}])
+    print_checks(result)
+    out = capsys.readouterr().out
+    assert "阿司匹林: 16岁以下禁用阿司匹林 [CI-1; MHRA]" in out
