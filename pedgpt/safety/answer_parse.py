@@ -241,8 +241,10 @@ def _warned(text: str, spans: list[tuple[int, int]], i: int) -> tuple[bool, bool
     near_before = text[max(prev_end, start - _CUE_WINDOW):start]
     near_after = text[end:min(next_start, end + _CUE_WINDOW)]
     next_drug = spans[i + 1][0] if i + 1 < len(spans) else len(text)
-    verdict = _prohibits(near_after) or _verdict_next(text, end + len(after), next_drug)
-    warned = (verdict or _prohibits(near_before) or _describes(near_before, text[end:end + 4])
+    verdict = (_cue_starts_within(text[end:next_start], _CUE_WINDOW)
+               or _verdict_next(text, end + len(after), next_drug))
+    warned = (verdict or _cue_ends_within(text[max(prev_end, start - len(before)):start], _CUE_WINDOW)
+              or _describes(near_before, text[end:end + 4])
               or _hedged(text[max(prev_end, start - len(before)):start], near_after)
               or bool(_ANSWERED_NO.match(text[end:end + 16])) or bool(_CLASSIFIES.match(after)))
     return warned, verdict
@@ -284,6 +286,23 @@ def without_reassurance(text: str) -> str:
 def _prohibits(text: str) -> bool:
     cleaned = _NOT_PROHIBIT.sub(" ", text)
     return bool(_PROHIBIT.search(cleaned))
+
+
+def _cues(text: str) -> list[re.Match]:
+    """Prohibition cues in `text`, at their own offsets (limit and reassurance phrases blanked
+    to spaces of the same length)."""
+    return list(_PROHIBIT.finditer(_NOT_PROHIBIT.sub(lambda m: " " * len(m.group()), text)))
+
+
+def _cue_starts_within(after: str, window: int) -> bool:
+    """A cue that begins within `window` characters after the drug, read to its end: in
+    "Codeine for pain or cough is contraindicated", "contraindicated" starts at 22."""
+    return any(m.start() < window for m in _cues(after))
+
+
+def _cue_ends_within(before: str, window: int) -> bool:
+    """A cue that ends within `window` characters before the drug, read from its start."""
+    return any(m.end() > len(before) - window for m in _cues(before))
 
 
 def _doses(text: str, parsed: ParsedAnswer) -> list[DoseStatement]:

@@ -325,3 +325,22 @@ def test_safety_guard_never_crashes_on_odd_answers(parts, noise):
 def test_safety_triage_never_crashes_on_odd_text(text):
     if text.strip():
         assert assess(text).level in ("emergency", "urgent", "routine")
+
+
+@pytest.mark.parametrize("answer", [
+    # the cue starts inside the 30-character window and ends beyond it
+    "1. Codeine is contraindicated for this child: Codeine for pain or cough is contraindicated under 12 years.",
+    "Aspirin is contraindicated for this child: Aspirin and other salicylates (including salicylate "
+    "teething gels) must not be given under 16 years; risk of Reye syndrome.",
+    "阿司匹林对该患儿禁用：16岁以下的孩子服用阿司匹林及其他水杨酸类药物有导致瑞氏综合征的风险，因此不建议使用。",
+])
+def test_safety_guard_rule_restated_is_not_advice(answer):
+    assert "forbidden_drug" not in kinds(answer, SafetyContext(age_months=60, weight_kg=18, language="zh"))
+
+
+@pytest.mark.parametrize("answer", [
+    "Codeine for a cough this bad works well in children of five years; give 10 mg at night.",
+    "Aspirin and other salicylates in the medicine cabinet are fine for a fever; give 150 mg.",
+])
+def test_safety_guard_distant_words_do_not_excuse_advice(answer):
+    assert "forbidden_drug" in kinds(answer, SafetyContext(age_months=60, weight_kg=18, language="en"))
