@@ -134,12 +134,15 @@ def test_deepspeed_auto_values_come_from_the_recipe(tmp_path):
     assert done.stdout.split()[-4:] == ["3", "3", "5", "0.5"]
 
 
-@pytest.mark.parametrize("name", ["pedgpt-0.5b-cpu.yaml", "experiments/pedgpt-0.5b-cpu-sft-mix.yaml"])
+@pytest.mark.parametrize("name", ["pedgpt-0.5b-cpu.yaml", "experiments/pedgpt-0.5b-cpu-sft-mix.yaml",
+                                  "experiments/pedgpt-0.5b-cpu-bare.yaml"])
 def test_pedgpt_recipes_load_and_their_data_options_are_valid(name, tmp_path):
     from train.data.config import DataBuildConfig
 
     cfg = load_config(RECIPES / name, PipelineConfig)
     assert cfg.stages[:3] == ["cpt", "sft", "dfpo"] and cfg.base.path == "embedded"
     data = DataBuildConfig(out_dir=tmp_path, seed=cfg.data.seed, **cfg.data.options)
-    if cfg.data.options:  # the experiment: safety is a tenth of the SFT slice
+    if cfg.data.options:  # safety is a tenth of the SFT slice
         assert data.sft_task_mix["safety"] == pytest.approx(0.1) and data.dose_request_share == 0.5
+    # what ships is trained on the system message the app sends
+    assert (data.system_prompt == "task") == (name == "pedgpt-0.5b-cpu.yaml")
