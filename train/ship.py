@@ -107,7 +107,7 @@ def _facts(run_dir: Path, recipe: Path, evaluation: Path | None) -> dict:
     recipe_text = Path(recipe).read_text(encoding="utf-8")
     seeds = {stage: (cfg.get("training") or {}).get("seed") for stage, cfg in
              (yaml.safe_load(recipe_text) or {}).items() if isinstance(cfg, dict) and "training" in cfg}
-    return {"data_version": data.get("data_version"), "data_seed": data.get("seed"),
+    return {"data_version": data.get("data_version"), "data_seed": data.get("seed"), "run_dir": str(run_dir),
             "recipe": str(recipe), "recipe_sha256": hashlib.sha256(recipe_text.encode()).hexdigest(),
             "seeds": seeds, "stages": stages,
             "evaluation": _json(evaluation) if evaluation else {}}
@@ -143,8 +143,8 @@ def model_card(name: str, facts: dict) -> str:
         f"- data: PedCorpus-lite `{facts['data_version']}` (builder seed {facts['data_seed']}; "
         "held-out diseases never seen in training — leakage check PASS)",
         f"- recipe: `{facts['recipe']}` (sha256 `{facts['recipe_sha256'][:16]}…`), seeds {facts['seeds']}",
-        "- reproduce: `pedgpt train pipeline --config train/recipes/pedgpt-0.5b-cpu.yaml && "
-        "python -m train.ship runs/pedgpt-0.5b --recipe train/recipes/pedgpt-0.5b-cpu.yaml`", "",
+        f"- reproduce: `pedgpt train pipeline --config {facts['recipe']} && "
+        f"python -m train.ship {facts.get('run_dir', 'OUTPUT_DIR')} --recipe {facts['recipe']}`", "",
         "## Stages", "", "| stage | steps | first loss | last loss | probe loss before → after | seconds |",
         "|---|---:|---:|---:|---|---:|",
     ]
