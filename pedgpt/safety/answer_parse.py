@@ -283,11 +283,6 @@ def without_reassurance(text: str) -> str:
     return _NOT_PROHIBIT.sub(" ", text)
 
 
-def _prohibits(text: str) -> bool:
-    cleaned = _NOT_PROHIBIT.sub(" ", text)
-    return bool(_PROHIBIT.search(cleaned))
-
-
 def _cues(text: str) -> list[re.Match]:
     """Prohibition cues in `text`, at their own offsets (limit and reassurance phrases blanked
     to spaces of the same length)."""
