@@ -240,7 +240,8 @@ class Assistant:
     def stream(self, turn: Turn, max_new_tokens: int = 256, temperature: float = 0.0,
                top_p: float = 1.0, cancel: threading.Event | None = None) -> Iterator[str]:
         return self.engine.stream(turn.messages, max_new_tokens=max_new_tokens,
-                                  temperature=temperature, top_p=top_p, cancel=cancel)
+                                  temperature=temperature, top_p=top_p, cancel=cancel,
+                                  answer_language=turn.language)
 
     # ---- after generation ---------------------------------------------------------------------
     def finish(self, turn: Turn, answer: str) -> AnswerResult:

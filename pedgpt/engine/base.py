@@ -31,6 +31,9 @@ class GenerationParams:
     repetition_penalty: float = 1.1
     """Penalty on recently generated tokens; 1.0 = off. Small models loop without it
     (measured on the 0.5B default: greedy Chinese answers repeat a sentence at 1.0, not at 1.1)."""
+    answer_language: str | None = None
+    """The question's language: "en" forbids tokens that write Chinese characters
+    (`pedgpt.engine.script_lock`); "zh" or None: no constraint."""
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.max_new_tokens) <= 32768:
@@ -41,13 +44,16 @@ class GenerationParams:
             raise InputError(f"top_p must be in (0, 1], got {self.top_p}")
         if not 1.0 <= float(self.repetition_penalty) <= 2.0:
             raise InputError(f"repetition_penalty must be between 1 and 2, got {self.repetition_penalty}")
+        if self.answer_language not in (None, "zh", "en"):
+            raise InputError(f"answer_language must be 'zh', 'en' or None, got {self.answer_language!r}")
         self.max_new_tokens = int(self.max_new_tokens)
         self.stop = tuple(s for s in (self.stop or ()) if s)
 
     def to_dict(self) -> dict:
         return {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
                 "top_p": self.top_p, "stop": list(self.stop), "seed": self.seed,
-                "repetition_penalty": self.repetition_penalty}
+                "repetition_penalty": self.repetition_penalty,
+                "answer_language": self.answer_language}
 
 
 class FifoLock:
@@ -127,6 +133,7 @@ class Engine(ABC):
         self._lock = FifoLock()
         self._cancel_current: threading.Event | None = None
         self.last_stats = EngineStats()
+        self._forbidden: dict[str, tuple[int, ...]] = {}
 
     # ---- public API -------------------------------------------------------------------------
     def stream(
@@ -139,10 +146,12 @@ class Engine(ABC):
         cancel: threading.Event | None = None,
         seed: int = 0,
         repetition_penalty: float = GenerationParams.repetition_penalty,
+        answer_language: str | None = None,
     ) -> Iterator[str]:
-        """Yield the answer in pieces. Validation errors raise before the first piece."""
+        """Yield the answer in pieces. Validation errors raise before the first piece.
+        `answer_language="en"` keeps Chinese characters out of the answer (see GenerationParams)."""
         params = GenerationParams(max_new_tokens, temperature, top_p, tuple(stop or ()), seed,
-                                  repetition_penalty)
+                                  repetition_penalty, answer_language)
         messages = validate_messages(messages)
         if not any(m["role"] == "user" and m["content"].strip() for m in messages):
             raise InputError("the question is empty")
@@ -173,6 +182,20 @@ class Engine(ABC):
     def prompt_tokens(self, messages: Sequence[Message]) -> int:
         """Tokens of the rendered prompt for these messages (to fit the context window)."""
         return self.count_tokens(self.template.render(messages, add_generation_prompt=True))
+
+    def forbidden_ids(self, language: str | None) -> tuple[int, ...]:
+        """Vocabulary ids an answer in `language` must not sample (computed once per language)."""
+        from pedgpt.engine.script_lock import LOCKED_LANGUAGES, forbidden_ids
+
+        if language not in LOCKED_LANGUAGES:
+            return ()
+        if language not in self._forbidden:
+            self._forbidden[language] = forbidden_ids(language, self.token_pieces())
+        return self._forbidden[language]
+
+    def token_pieces(self):
+        """The bytes of every vocabulary id, in id order (backends with a local tokenizer)."""
+        raise NotImplementedError(f"the {self.backend} backend cannot list its vocabulary")
 
     # ---- backend hook -----------------------------------------------------------------------
     @abstractmethod

@@ -6,7 +6,9 @@ Base URL from `PEDGPT_OPENAI_BASE_URL` (or `OPENAI_BASE_URL`; "/v1" is added whe
 from `PEDGPT_OPENAI_API_KEY` (or `OPENAI_API_KEY`; optional for local servers). The model name is
 the `model` argument; without one, the server's first listed model is used. Answers stream as
 server-sent events; cancelling closes the connection, which makes the server stop generating.
-The server applies the model's chat template, so messages are sent as they are.
+The server applies the model's chat template, so messages are sent as they are. The
+English-answer lock (`answer_language`, `pedgpt.engine.script_lock`) is not applied here: the
+server's vocabulary is unknown to us and OpenAI-style `logit_bias` takes a few hundred ids at most.
 """
 
 from __future__ import annotations

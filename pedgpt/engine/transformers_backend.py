@@ -181,6 +181,13 @@ class TransformersEngine(Engine):
     def encode_prompt(self, messages: list[Message]) -> list[int]:
         return self.encode(self.template.render(messages, add_generation_prompt=True))
 
+    def token_pieces(self):
+        from pedgpt.engine.script_lock import byte_level_pieces
+
+        size = max(len(self.tokenizer), int(self.model.config.vocab_size))  # padded embedding rows
+        tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        return [*byte_level_pieces(tokens), *([b""] * (size - len(tokens)))]
+
     # ---- generation ---------------------------------------------------------------------------
     def _generate(self, messages: list[Message], params: GenerationParams,
                   cancel: threading.Event) -> Iterator[str]:
@@ -225,6 +232,7 @@ class TransformersEngine(Engine):
             top_p=params.top_p if sampling else None, top_k=None,
             repetition_penalty=params.repetition_penalty if params.repetition_penalty != 1.0 else None,
             eos_token_id=self.eos_ids,
+            suppress_tokens=list(self.forbidden_ids(params.answer_language)) or None,
             pad_token_id=_first_not_none(self.tokenizer.pad_token_id, self.eos_ids[0]))
         input_ids = torch.tensor([ids], dtype=torch.long, device=self.model.device)
         return {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),

@@ -30,7 +30,7 @@ ROUGE_GAIN = 5.0
 #: Served decode tokens/s over raw llama.cpp on the base GGUF (bench ratio `decode_vs_raw_base`).
 MIN_DECODE_RATIO = 0.9
 #: Run settings that must agree for two runs to be compared.
-SAME_SETTINGS = ("generation", "limit", "data_versions")
+SAME_SETTINGS = ("generation", "limit", "data_versions", "answer_language_lock")
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,9 @@ def _load(run_dir: str | Path) -> dict:
 
 
 def _same_settings(base: dict, candidate: dict, base_dir, candidate_dir) -> None:
+    defaults = {"prompt": "bare", "answer_language_lock": []}  # runs made before these keys
     for key in SAME_SETTINGS + ("prompt",):
-        default = "bare" if key == "prompt" else None
+        default = defaults.get(key)
         if base["meta"].get(key, default) != candidate["meta"].get(key, default):
             raise InputError(f"{base_dir} and {candidate_dir} were run with another {key}; "
                              "compare runs of the same items and settings")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from pedgpt.engine.base import Engine, GenerationParams
+from pedgpt.engine.script_lock import LOCKED_LANGUAGES
 from pedgpt.errors import InputError, PedGPTError
 from pedgpt.eval.tasks import TASKS as TASK_ORDER
 from pedgpt.eval.tasks import (EvalItem, data_build_info, data_version, load_task_items,
@@ -33,7 +34,8 @@ PROMPT_MODES = ("bare", "served")
 #: Evaluation task → the app tab (serving task) whose system prompt a served run uses; safety
 #: questions go to the consultation tab, where a parent or clinician would first ask them.
 SERVED_TASK = {"kqa": "consult", "diag": "diagnose", "treat": "medicate", "safety": "consult"}
-Prompter = Callable[[EvalItem], list]
+#: Item → (messages to send, answer language to lock the answer to or None).
+Prompter = Callable[[EvalItem], tuple[list, str | None]]
 
 
 @dataclass
@@ -157,7 +159,7 @@ def rescore_run(run_dir: Path | str) -> dict:
 
 def served_prompter(engine: Engine, settings: GenerationSettings) -> Prompter:
     """Item → the messages the app would send for it (`pedgpt.assistant.Assistant.prepare`,
-    clinician mode, patient facts read from the conversation)."""
+    clinician mode, patient facts read from the conversation) and the app's answer language."""
     from pedgpt.assistant import Assistant
 
     assistant = Assistant(engine, mode="clinician")
@@ -166,7 +168,7 @@ def served_prompter(engine: Engine, settings: GenerationSettings) -> Prompter:
         history = [m for m in item.messages[:-1] if m["role"] != "system"]
         turn = assistant.prepare(SERVED_TASK[item.task], history, item.question,
                                  max_new_tokens=settings.max_new_tokens)
-        return turn.messages
+        return turn.messages, turn.language
 
     return messages
 
@@ -191,10 +193,10 @@ def answer_record(engine: Engine, item: EvalItem, settings: GenerationSettings,
     started = time.perf_counter()
     error, messages = None, []
     try:
-        messages = prompter(item) if prompter else list(item.messages)
+        messages, language = prompter(item) if prompter else (list(item.messages), None)
         text = "".join(engine.stream(messages, max_new_tokens=settings.max_new_tokens,
                                      temperature=settings.temperature, top_p=settings.top_p,
-                                     seed=settings.seed))
+                                     seed=settings.seed, answer_language=language))
     except PedGPTError as exc:
         text, error = "", str(exc)
     stats = engine.last_stats
@@ -248,6 +250,8 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
         "safety_categories": list(config.safety_categories) if config.safety_categories else "all",
         "generation": config.generation.to_dict(), "seed": config.generation.seed,
         "prompt": config.prompt,
+        # Served runs answer as the app does: English questions get no Chinese characters.
+        "answer_language_lock": list(LOCKED_LANGUAGES) if config.prompt == "served" else [],
         "command": config.command, "started_at": _now(), "pedgpt_version": _version(),
         "git_commit": _git_commit(),
     }
@@ -261,8 +265,9 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
 
 def _check_resumable(old: dict, meta: dict, out: Path) -> None:
     """Refuse to mix configurations in one folder; merge the task lists of compatible runs."""
-    for key in ("model", "backend", "generation", "prompt"):
-        if old.get(key, "bare" if key == "prompt" else meta[key]) != meta[key]:
+    defaults = {"prompt": "bare", "answer_language_lock": []}  # runs made before these keys
+    for key in ("model", "backend", "generation", "prompt", "answer_language_lock"):
+        if old.get(key, defaults.get(key, meta[key])) != meta[key]:
             raise InputError(f"{out} holds a run with another {key} ({old[key]!r}); "
                              "use a new --out folder")
     versions = old.get("data_versions", {})

@@ -171,3 +171,21 @@ def test_tiny_engine_streams_through_assistant(tiny_engine):
     assert result.task == "medicate" and result.language == "zh"
     assert result.answer == "".join(pieces)
     assert tiny_engine.last_stats.completion_tokens <= 8
+
+
+class ParamsEngine(ScriptedEngine):
+    """Also keeps the generation settings of every call."""
+
+    def _generate(self, messages, params, cancel):
+        self.params = params
+        yield from super()._generate(messages, params, cancel)
+
+
+@pytest.mark.parametrize("question,language", [("My 2-year-old has had diarrhea for a day.", "en"),
+                                               ("两岁孩子拉肚子一天了", "zh")])
+def test_answer_is_locked_to_the_question_language(question, language):
+    engine = ParamsEngine("ok")
+    assistant = Assistant(engine, use_knowledge=False)
+    turn = assistant.prepare("consult", [], question)
+    "".join(assistant.stream(turn, max_new_tokens=8))
+    assert turn.language == language and engine.params.answer_language == language

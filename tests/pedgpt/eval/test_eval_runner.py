@@ -168,9 +168,11 @@ class RecordingEngine(ScriptedEngine):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.conversations = []
+        self.languages = []
 
     def _generate(self, messages, params, cancel):
         self.conversations.append(messages)
+        self.languages.append(params.answer_language)
         yield from super()._generate(messages, params, cancel)
 
 
@@ -195,7 +197,8 @@ def test_served_prompt_sends_what_the_app_sends(tmp_path, data_dir, monkeypatch)
                (out / "predictions" / "safety.jsonl").read_text(encoding="utf-8").splitlines()]
     assert records[0]["system"] == aspirin[0]["content"]
     meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert meta["prompt"] == "served"
+    assert meta["prompt"] == "served" and meta["answer_language_lock"] == ["en"]
+    assert set(engine.languages) == {"zh"}  # the app's answer language reaches the engine
     assert "prompt `served`" in (out / "report.md").read_text(encoding="utf-8")
     with pytest.raises(InputError, match="another prompt"):
         run_evaluation(RunConfig(out=out, tasks=("treat",), data_dir=data_dir, limit=1),
@@ -205,3 +208,17 @@ def test_served_prompt_sends_what_the_app_sends(tmp_path, data_dir, monkeypatch)
 def test_unknown_prompt_mode_is_refused(tmp_path):
     with pytest.raises(InputError, match="--prompt"):
         RunConfig(out=tmp_path, prompt="raw")
+
+
+def test_served_prompter_locks_english_answers_and_bare_runs_do_not(tmp_path, data_dir):
+    from pedgpt.eval.runner import GenerationSettings, answer_record, served_prompter
+    from pedgpt.eval.tasks import EvalItem
+
+    item = EvalItem("en-1", "kqa", ({"role": "user", "content": "What causes croup in toddlers?"},),
+                    reference="A virus.", language="en")
+    engine, settings = RecordingEngine(), GenerationSettings(max_new_tokens=8)
+    messages, language = served_prompter(engine, settings)(item)
+    assert language == "en" and messages[0]["role"] == "system"
+    answer_record(engine, item, settings, served_prompter(engine, settings))
+    answer_record(engine, item, settings)
+    assert engine.languages == ["en", None]
