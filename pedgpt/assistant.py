@@ -84,6 +84,49 @@ class Patient:
         )
 
 
+@dataclass
+class TurnSafety:
+    """What the safety layer derives from a conversation's user turns before the model answers
+    (the app's `Assistant.prepare` and the training data's system messages share it)."""
+
+    patient: Patient
+    """The patient card with age/weight filled in from the text."""
+    triage: object
+    """`pedgpt.safety.Assessment` of the question (the last user turn)."""
+    blocked: list[dict]
+    """`BlockedRequest.to_dict()` of every contraindicated drug the conversation names."""
+
+    @property
+    def level(self) -> str:
+        return str(getattr(self.triage.level, "value", self.triage.level))
+
+    @property
+    def flags(self) -> str:
+        return "; ".join(flag.text for flag in self.triage.flags)
+
+
+def turn_safety(user_turns: Sequence[str], language: str, patient: Patient | None = None,
+                lenient: bool = False) -> TurnSafety:
+    """Patient facts, triage of the question and contraindicated requests for these user turns
+    (oldest first). An extracted age or weight outside the card's bounds raises InputError, or
+    with `lenient` is left out (training data: a corpus sentence is not a patient card)."""
+    from pedgpt import safety
+
+    conversation = "\n".join(user_turns)
+    found = safety.extract_patient(conversation)
+    age, weight = found.age_months, found.weight_kg
+    if lenient:
+        age = age if age is not None and 0 <= age <= MAX_AGE_MONTHS else None
+        weight = weight if weight is not None and 0 < weight <= MAX_WEIGHT_KG else None
+    patient = (patient or Patient()).merged_with(age, weight)
+    triage = safety.assess(user_turns[-1], age_months=patient.age_months, temp_c=found.temp_c,
+                           language=language)
+    blocked = safety.blocked_requests("\n".join([conversation, patient.chronic_conditions]),
+                                      patient.age_months, patient.weight_kg, found.findings,
+                                      language)
+    return TurnSafety(patient, triage, [b.to_dict() for b in blocked])
+
+
 def without_doses_of(citations: list[dict], blocked: list[dict]) -> list[dict]:
     """Retrieved facts minus the usage-and-dose facts (用法用量) of a drug the rules forbid for
     this patient: a knowledge-graph dose for aspirin next to "aspirin is contraindicated" is an
@@ -159,8 +202,6 @@ class Assistant:
     # ---- before generation --------------------------------------------------------------------
     def prepare(self, task: str, history: Sequence[dict], question: str,
                 patient: Patient | None = None, max_new_tokens: int = 256) -> Turn:
-        from pedgpt import safety
-
         if task not in TASKS:
             raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
         question = (question or "").strip()
@@ -170,23 +211,16 @@ class Assistant:
             raise InputError(f"the question is too long ({len(question)} characters; "
                              f"at most {MAX_QUESTION_CHARS})")
         language = detect_language(question)
-        conversation_text = "\n".join([m["content"] for m in history if m.get("role") == "user"]
-                                      + [question])
-        facts = safety.extract_patient(conversation_text)
-        patient = (patient or Patient()).merged_with(facts.age_months, facts.weight_kg)
-        triage = safety.assess(question, age_months=patient.age_months, temp_c=facts.temp_c,
-                               language=language)
-        blocked = [b.to_dict() for b in safety.blocked_requests(
-            "\n".join([conversation_text, patient.chronic_conditions]), patient.age_months,
-            patient.weight_kg, facts.findings, language)]
+        users = [m["content"] for m in history if m.get("role") == "user"] + [question]
+        checked = turn_safety(users, language, patient)
+        patient, blocked = checked.patient, checked.blocked
         citations = without_doses_of(self._retrieve(question, patient), blocked)
-        flags = "; ".join(flag.text for flag in triage.flags)
         messages, dropped = self._fit(
-            self._system(task, language, patient, citations, triage.level, flags, bool(history),
-                         blocked),
+            self._system(task, language, patient, citations, checked.level, checked.flags,
+                         bool(history), blocked),
             list(history), {"role": "user", "content": question}, max_new_tokens)
-        return Turn(task, question, language, patient, messages, triage.to_dict(), citations,
-                    dropped, blocked)
+        return Turn(task, question, language, patient, messages, checked.triage.to_dict(),
+                    citations, dropped, blocked)
 
     def _system(self, task: str, language: str, patient: Patient, citations: list[dict],
                 triage_level: str, flags: str, follow_up: bool,

@@ -27,37 +27,16 @@ def fact_texts(subjects: list[Subject]) -> dict[str, str]:
 
 def with_system_prompt(example: Example, facts: dict[str, str]) -> Example:
     """The example with the system message the app would send for its last question: patient
-    lines, triage and contraindication rules computed by `pedgpt.safety` from the user turns, as
-    `pedgpt.assistant.Assistant.prepare` does, and the facts the answer is grounded on."""
-    from pedgpt import safety
-    from pedgpt.assistant import Patient
+    lines, triage and contraindication rules from `pedgpt.assistant.turn_safety` (as
+    `Assistant.prepare` computes them) and the facts the answer is grounded on."""
+    from pedgpt.assistant import turn_safety
 
     grounded = [facts[fid] for fid in example.fact_ids if fid in facts][:FACTS_PER_TURN]
     users = [m["content"] for m in example.messages if m["role"] == "user"]
-    found = safety.extract_patient("\n".join(users))
-    patient = Patient(age_months=found.age_months if _plausible_age(found.age_months) else None,
-                      weight_kg=found.weight_kg if _plausible_weight(found.weight_kg) else None)
-    triage = safety.assess(users[-1], age_months=patient.age_months, temp_c=found.temp_c,
-                           language=example.language)
-    blocked = safety.blocked_requests("\n".join(users), patient.age_months, patient.weight_kg,
-                                      found.findings, example.language)
+    checked = turn_safety(users, example.language, lenient=True)
     prompt = system_prompt(
-        SERVING_TASK[example.task], example.language, patient.lines(example.language),
+        SERVING_TASK[example.task], example.language, checked.patient.lines(example.language),
         facts=[{"marker": f"F{i}", "text": text} for i, text in enumerate(grounded, 1)],
-        triage_level=str(getattr(triage.level, "value", triage.level)),
-        triage_flags="; ".join(flag.text for flag in triage.flags),
-        blocked=[b.to_dict() for b in blocked],
+        triage_level=checked.level, triage_flags=checked.flags, blocked=checked.blocked,
     )
     return replace(example, messages=[{"role": "system", "content": prompt}, *example.messages])
-
-
-def _plausible_age(months: float | None) -> bool:
-    from pedgpt.assistant import MAX_AGE_MONTHS
-
-    return months is not None and 0 <= months <= MAX_AGE_MONTHS
-
-
-def _plausible_weight(kg: float | None) -> bool:
-    from pedgpt.assistant import MAX_WEIGHT_KG
-
-    return kg is not None and 0 < kg <= MAX_WEIGHT_KG
