@@ -85,7 +85,8 @@ class EngineBench:
 
     engine: object
     raw: object
-    """Raw llama-cpp-python on the engine's GGUF with the engine's adapter, if any (same model)."""
+    """Raw llama-cpp-python on the very file the engine serves (the merged GGUF, or the base plus
+    the engine's runtime GGUF LoRA): the same model, so the ratio is the engine's own overhead."""
     hf: dict = field(default_factory=dict)
     """{"transformers_fp32": model, "transformers_bf16": model} (empty when skipped)."""
     raw_base: object = None
@@ -107,10 +108,10 @@ class EngineBench:
 
             raise InputError(f"pedgpt bench compares against llama.cpp: the model must be a GGUF "
                              f"(got backend {engine.backend})")
-        raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads,
+        raw = open_llama(engine.served_path, engine.context_length, engine.n_threads,
                          lora_path=engine.lora_path)
         raw_base = None
-        if engine.lora_path:
+        if engine.serves_adapter:  # ref.location is the bare base the adapter was trained on
             raw_base = open_llama(engine.ref.location, engine.context_length, engine.n_threads)
         hf = {}
         if with_transformers:

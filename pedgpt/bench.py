@@ -108,8 +108,8 @@ def decode_comparison(model: str | None = None, reps: int = 5, max_new_tokens: i
 
     engine = load_engine(model, backend="llamacpp", **({"n_threads": threads} if threads else {}))
     messages = [{"role": "user", "content": question}]
-    raw = open_llama(engine.ref.location, engine.context_length, engine.n_threads,
-                     lora_path=engine.lora_path)  # the same model: base GGUF + the same adapter
+    raw = open_llama(engine.served_path, engine.context_length, engine.n_threads,
+                     lora_path=engine.lora_path)  # the same model: the file the engine serves
     prompt_ids = engine.encode_prompt(messages)
     samples = alternate({
         "engine": lambda: engine_sample(engine, messages, max_new_tokens),

@@ -39,7 +39,7 @@ def _pedgpt_home(tmp_path, monkeypatch):
     """A fresh PEDGPT_HOME per test; the assembled embedded model stays shared."""
     monkeypatch.setenv("PEDGPT_HOME", str(tmp_path / "pedgpt-home"))
     monkeypatch.setenv("PEDGPT_MODEL_CACHE", str(SHARED_MODEL_CACHE))
-    for name in ("PEDGPT_MODEL", "PEDGPT_BACKEND", "PEDGPT_DEVICE", "PEDGPT_DB_URL",
+    for name in ("PEDGPT_MODEL", "PEDGPT_BACKEND", "PEDGPT_DEVICE", "PEDGPT_DB_URL", "PEDGPT_LORA_MODE",
                  "PEDGPT_OPENAI_BASE_URL", "PEDGPT_OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
 

@@ -135,8 +135,9 @@ def model_card(name: str, facts: dict) -> str:
          "as LoRA stages on the embedded base model, the stage adapters (ranks "
          f"{facts['lora'].get('stage_ranks')}) stacked into one rank-{facts['lora'].get('rank')} "
          "LoRA over the attention projections (fp16). "
-         "The llama.cpp backend applies it to the quantized base at load (`pedgpt serve`; the base "
-         "stays selectable with `--model base`)."), "",
+         "The llama.cpp backend merges it once into the quantized base (adapted weights stored "
+         "as Q8_0, built on first use and checked by sha256) and serves that GGUF (`pedgpt serve`; "
+         "the base stays selectable with `--model base`)."), "",
         "For research and clinician testing only: answers need a clinician's judgment; PedGPT's "
         "deterministic safety layer checks every answer.", "",
         "## Provenance", "",

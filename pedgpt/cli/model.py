@@ -63,7 +63,7 @@ def run_info(args: argparse.Namespace) -> int:
         emit_json(info)
         return 0
     for key in ("model", "path", "size", "sha256", "backend", "device", "dtype", "adapter",
-                "adapter_type", "adapter_sha256", "base_adapter"):
+                "adapter_type", "adapter_mode", "adapter_sha256", "base_adapter"):
         if info.get(key) is not None:
             value = f"{info[key]:,} bytes" if key == "size" else info[key]
             print(f"{key:>14}: {value}")

@@ -78,31 +78,43 @@ def read_adapter(folder: str | Path) -> tuple[dict, dict]:
     return config, tensors
 
 
-def write_gguf_lora(folder: str | Path, out: str | Path, architecture: str = "qwen2") -> Path:
-    """Convert the PEFT adapter in `folder` to a GGUF LoRA file at `out` (f16 tensors)."""
+def lora_pairs(folder: str | Path) -> tuple[dict, dict]:
+    """(adapter_config, {GGUF tensor name: (A, scale · B)}) of a plain PEFT LoRA folder, in layer
+    order; float32 A (rank, in) and B (out, rank), so `scale · B @ A` is the (out, in) weight delta."""
     import numpy as np
-    from gguf import GGUFType, GGUFWriter, Keys
 
     config, tensors = read_adapter(folder)
     if config.get("peft_type", "LORA") != "LORA" or config.get("use_dora"):
         raise ModelError(f"{folder}: only plain LoRA adapters run on llama.cpp (not DoRA/other PEFT types)")
     scale = adapter_scale(config)
-    pairs: dict[str, dict[str, np.ndarray]] = {}
+    sides: dict[str, dict[str, np.ndarray]] = {}
     for key in sorted(tensors):
         name, side = gguf_tensor_name(key)
         value = tensors[key].astype(np.float32)
-        pairs.setdefault(name, {})[side] = value * scale if side == "b" else value
+        sides.setdefault(name, {})[side] = value * scale if side == "b" else value
+    pairs = {}
+    for name in sorted(sides, key=_layer_order):
+        pair = sides[name]
+        if set(pair) != {"a", "b"} or pair["a"].shape[0] != pair["b"].shape[1]:
+            raise ModelError(f"{folder}: LoRA pair for {name} is incomplete or of mismatched rank")
+        pairs[name] = (pair["a"], pair["b"])
+    return config, pairs
+
+
+def write_gguf_lora(folder: str | Path, out: str | Path, architecture: str = "qwen2") -> Path:
+    """Convert the PEFT adapter in `folder` to a GGUF LoRA file at `out` (f16 tensors)."""
+    import numpy as np
+    from gguf import GGUFType, GGUFWriter, Keys
+
+    config, pairs = lora_pairs(folder)
     writer = GGUFWriter(str(out), architecture)
     writer.add_type(GGUFType.ADAPTER)
     writer.add_string(Keys.Adapter.TYPE, "lora")
     writer.add_float32(Keys.Adapter.LORA_ALPHA, float(config["r"]))  # scale already in lora_b
-    for name in sorted(pairs, key=_layer_order):
-        pair = pairs[name]
-        if set(pair) != {"a", "b"} or pair["a"].shape[0] != pair["b"].shape[1]:
-            raise ModelError(f"{folder}: LoRA pair for {name} is incomplete or of mismatched rank")
+    for name, (lora_a, lora_b) in pairs.items():
         # numpy (rank, in) → GGUF ne [in, rank]; (out, rank) → ne [rank, out]: as llama.cpp expects.
-        writer.add_tensor(f"{name}.lora_a", pair["a"].astype(np.float16))
-        writer.add_tensor(f"{name}.lora_b", pair["b"].astype(np.float16))
+        writer.add_tensor(f"{name}.lora_a", lora_a.astype(np.float16))
+        writer.add_tensor(f"{name}.lora_b", lora_b.astype(np.float16))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -10,8 +10,12 @@ The prompt is rendered with the model's own chat template (GGUF metadata
 KV cache of the previous call, so a follow-up turn that shares the prompt prefix only evaluates
 the new tokens.
 
-A plain LoRA adapter trained by `train/` (the shipped PedGPT-0.5B) is converted once to llama.cpp's
-GGUF LoRA format (`pedgpt.engine.gguf_lora`) and applied at load over the quantized base.
+A plain LoRA adapter trained by `train/` (the shipped PedGPT-0.5B) is merged once into the
+quantized base (`pedgpt.engine.gguf_merge`, built on first use with a progress bar and a recorded
+sha256) and that GGUF is served, at the base's decode speed. With `PEDGPT_LORA_MODE=runtime`, or
+when the base stores an adapted tensor in a type the merge cannot handle, the adapter is instead
+converted to llama.cpp's GGUF LoRA format (`pedgpt.engine.gguf_lora`) and applied at load over
+the base (exact, but each adapted matrix costs two extra matmuls per token).
 """
 
 from __future__ import annotations
@@ -76,8 +80,11 @@ class LlamaCppEngine(Engine):
         self.ref = ref
         self.device = device
         self.n_threads = int(n_threads or default_threads())
-        self.lora_path = self._lora(ref)
-        self.llm = open_llama(ref.location, context_length, self.n_threads,
+        # served_path: the GGUF llama.cpp loads (the merged file, or the base); lora_path: a runtime
+        # GGUF LoRA over it, if any; adapter_mode: "merge" | "runtime" | None (no adapter).
+        self.served_path, self.lora_path, self.adapter_mode = self._lora(ref)
+        self.serves_adapter = self.adapter_mode is not None
+        self.llm = open_llama(self.served_path, context_length, self.n_threads,
                               n_gpu_layers=-1 if device == "cuda" else 0, lora_path=self.lora_path)
         import llama_cpp
 
@@ -87,15 +94,25 @@ class LlamaCppEngine(Engine):
         super().__init__(self._template(), context_length=self.llm.n_ctx())
 
     @staticmethod
-    def _lora(ref: ModelRef) -> Path | None:
+    def _lora(ref: ModelRef) -> tuple[Path, Path | None, str | None]:
+        """(GGUF to load, runtime GGUF LoRA or None, adapter mode) for `ref`."""
         if not ref.adapter:
-            return None
+            return Path(ref.location), None, None
         if not llamacpp_serves(ref):
             raise BackendError("the llamacpp backend applies plain LoRA adapters only; "
                                "use --backend transformers for MoE-LoRA")
-        from pedgpt.engine.gguf_lora import gguf_lora_for
+        import logging
 
-        return gguf_lora_for(ref.adapter)
+        from pedgpt.engine.gguf_lora import gguf_lora_for
+        from pedgpt.engine.gguf_merge import UnsupportedMergeType, lora_mode, merged_gguf_for
+
+        if lora_mode() == "merge":
+            try:
+                return merged_gguf_for(ref.location, ref.adapter, base_sha256=ref.sha256), None, "merge"
+            except UnsupportedMergeType as exc:
+                logging.getLogger(__name__).warning(
+                    "%s; applying the adapter as a runtime GGUF LoRA instead (slower decode)", exc)
+        return Path(ref.location), gguf_lora_for(ref.adapter), "runtime"
 
     def _template(self):
         model = self.llm._model
@@ -109,6 +126,12 @@ class LlamaCppEngine(Engine):
 
     # ---- Engine API ---------------------------------------------------------------------------
     def info(self) -> dict:
+        """`path`/`size`/`sha256`: the base model; `served_gguf`/`served_sha256`: the file loaded."""
+        from pedgpt.engine.model_store import file_sha256
+
+        # The merged file's digest is recorded beside it at build time: a stat, not a re-hash.
+        served_sha256 = file_sha256(self.served_path, progress=False) if self.adapter_mode == "merge" \
+            else self.ref.sha256
         return {
             "model": self.ref.name, "backend": self.backend, "device": self.device,
             "dtype": gguf_quantization(Path(self.ref.location), self.llm.metadata), "path": self.ref.location,
@@ -116,7 +139,9 @@ class LlamaCppEngine(Engine):
             "embedded": self.ref.embedded, "threads": self.n_threads,
             "context_length": self.context_length,
             "adapter": self.ref.adapter, "adapter_type": self.ref.adapter_type,
+            "adapter_mode": self.adapter_mode,
             "adapter_gguf": str(self.lora_path) if self.lora_path else None,
+            "served_gguf": str(self.served_path), "served_sha256": served_sha256,
         }
 
     def count_tokens(self, text: str) -> int:

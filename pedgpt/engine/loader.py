@@ -17,9 +17,10 @@ with a `pedgpt_model.json` manifest `{"base": ..., "adapter": ..., "adapter_type
 (`moe_lora_config.json`), whose base is read from its config; or a hub id
 (`org/name`, used from the local Hugging Face cache when offline).
 
-`backend="auto"`: GGUF without adapter, or with a plain LoRA adapter (converted once to llama.cpp's
-GGUF LoRA format, `pedgpt.engine.gguf_lora`) → llamacpp; anything else → transformers (CUDA →
-4-bit NF4, CPU → bf16). The device comes from `device=` or `$PEDGPT_DEVICE` (auto | cpu | cuda).
+`backend="auto"`: GGUF without adapter, or with a plain LoRA adapter (merged once into the GGUF,
+`pedgpt.engine.gguf_merge`, or applied as a runtime GGUF LoRA) → llamacpp; anything else →
+transformers (CUDA → 4-bit NF4, CPU → bf16). The device comes from `device=` or `$PEDGPT_DEVICE`
+(auto | cpu | cuda).
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ def describe_model(model: str | None = None, backend: str = "auto", device: str 
         info["dtype"] = describe_dtype(device)
     if ref.adapter:
         info.update(adapter=ref.adapter, adapter_type=ref.adapter_type)
+    if ref.adapter and backend == "llamacpp":
+        from pedgpt.engine.gguf_merge import lora_mode
+
+        info["adapter_mode"] = lora_mode()  # what is asked for: "merge" (default) or "runtime"
     if ref.base_adapter:
         info["base_adapter"] = ref.base_adapter
     return info
@@ -161,7 +166,7 @@ def refuse_absent_cuda(device: str | None) -> None:
 
 
 def llamacpp_serves(ref: ModelRef) -> bool:
-    """A GGUF alone or with one plain LoRA adapter (llama.cpp applies it as a GGUF LoRA)."""
+    """A GGUF alone or with one plain LoRA adapter (merged into the GGUF, or a runtime GGUF LoRA)."""
     return ref.kind == "gguf" and not ref.base_adapter and ref.adapter_type in (None, "lora")
 
 

@@ -105,7 +105,7 @@ def test_cache_is_keyed_by_the_adapter_and_deterministic(tmp_path):
 
 
 @pytest.mark.model
-def test_applied_on_the_embedded_model(embedded_gguf, tmp_path):
+def test_applied_on_the_embedded_model(embedded_gguf, tmp_path, monkeypatch):
     from pedgpt.engine.llamacpp_backend import LlamaCppEngine
     from pedgpt.engine.loader import embedded_ref
     from dataclasses import replace
@@ -115,10 +115,11 @@ def test_applied_on_the_embedded_model(embedded_gguf, tmp_path):
     make_adapter(tmp_path / "zero", rank=4, layers=24, dims=QWEN_DIMS, b_std=0.0)
     make_adapter(tmp_path / "strong", rank=4, layers=24, dims=QWEN_DIMS, b_std=0.5)
     answers = {}
+    monkeypatch.setenv("PEDGPT_LORA_MODE", "runtime")  # this GGUF LoRA, not the default merge
     for name in ("zero", "strong"):
         engine = LlamaCppEngine(replace(base_ref, adapter=str(tmp_path / name), adapter_type="lora"),
                                 n_threads=1)
-        assert engine.info()["adapter_gguf"].endswith(".gguf")
+        assert engine.info()["adapter_gguf"].endswith(".gguf") and engine.info()["adapter_mode"] == "runtime"
         answers[name] = engine.generate(question, max_new_tokens=12, temperature=0.0)
         del engine
     base = LlamaCppEngine(base_ref, n_threads=1).generate(question, max_new_tokens=12, temperature=0.0)

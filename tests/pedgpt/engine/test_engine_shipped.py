@@ -1,5 +1,5 @@
-"""The models that ship inside the package: PedGPT-0.5B (the served default, LoRA on the fast
-path) and PedGPT-0.5B-MoE (transformers), with their manifests, model cards and size limit."""
+"""The models that ship inside the package: PedGPT-0.5B (the served default, its LoRA merged into
+the GGUF on the fast path) and PedGPT-0.5B-MoE (transformers), with their manifests, model cards and size limit."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def test_the_default_answers_differently_from_its_base(embedded_gguf):
 
     tuned = load_engine(None, n_threads=1)
     info = tuned.info()
-    assert info["model"] == "PedGPT-0.5B" and info["adapter_gguf"].endswith(".gguf")
+    assert info["model"] == "PedGPT-0.5B" and info["adapter_mode"] == "merge"
+    assert info["served_gguf"].endswith(".gguf") and info["served_gguf"] != info["path"]
     tuned_answer = tuned.generate(QUESTION, max_new_tokens=24, temperature=0.0)
     del tuned
     base_answer = load_engine("base", n_threads=1).generate(QUESTION, max_new_tokens=24, temperature=0.0)
@@ -63,6 +64,7 @@ def test_model_info_cli_names_model_and_adapter(embedded_gguf, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["model"] == "PedGPT-0.5B" and info["adapter"] == str(LORA)
     assert len(info["adapter_sha256"]) == 64 and info["available"] == ["pedgpt-0.5b", "pedgpt-0.5b-moe", "base"]
+    assert info["adapter_mode"] == "merge"
     assert main(["model", "info", "--model", "base", "--json"]) == 0
     assert "adapter" not in json.loads(capsys.readouterr().out)
 
