@@ -5,7 +5,7 @@ weights, so the final weights are W + Σ_k s_k·B_k·A_k exactly. That sum is it
 Σ r_k: A = [A_1; A_2; …] (R, in), B = [s_1·B_1, s_2·B_2, …] (out, R), with lora_alpha = R (scale 1).
 One adapter can then be served on the quantized base (llama.cpp GGUF LoRA) or with PEFT.
 
-    python -m train.ship runs/pedgpt-0.5b --recipe …    # composes, then writes the shipped models
+    python -m train.ship runs/pedgpt-0.5b-served --recipe …    # composes, then writes the shipped models
     compose_adapters([cpt/adapter, sft/adapter, dfpo/adapter], out, base="embedded")
 """
 

@@ -1,7 +1,7 @@
 """Turn a finished `pedgpt-0.5b-cpu` pipeline run into the models that ship inside the package.
 
     pedgpt train pipeline --config train/recipes/pedgpt-0.5b-cpu.yaml
-    python -m train.ship runs/pedgpt-0.5b --recipe train/recipes/pedgpt-0.5b-cpu.yaml \
+    python -m train.ship runs/pedgpt-0.5b-served --recipe train/recipes/pedgpt-0.5b-cpu.yaml \
         [--eval reports/pedgpt-0.5b/summary.json]
 
 writes `pedgpt/models/pedgpt-0.5b/` (the CPT+SFT+DFPO adapters stacked into one fp16 LoRA over the
