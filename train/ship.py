@@ -2,7 +2,7 @@
 
     pedgpt train pipeline --config train/recipes/pedgpt-0.5b-cpu.yaml
     python -m train.ship runs/pedgpt-0.5b-served --recipe train/recipes/pedgpt-0.5b-cpu.yaml \
-        [--eval reports/pedgpt-0.5b/summary.json]
+        [--eval reports/pedgpt-0.5b/summary.json] [--cards-only]
 
 writes `pedgpt/models/pedgpt-0.5b/` (the CPT+SFT+DFPO adapters stacked into one fp16 LoRA over the
 embedded GGUF — the served default, fast path) and `pedgpt/models/pedgpt-0.5b-moe/` (the MoE-LoRA
@@ -44,15 +44,20 @@ def ship(run_dir: Path, recipe: Path, out_root: Path = MODELS_DIR, evaluation: P
     folders = [lora]
     if (run_dir / "moe" / moe_lora.CONFIG_NAME).is_file():
         folders.append(_ship_moe(run_dir / "moe", _fresh(out_root / MOE_NAME)))
-    facts = _facts(run_dir, recipe, evaluation)
-    facts["lora"] = _json(lora / STAGES_FILE)
-    for folder in folders:
-        _copy_curves(run_dir, folder)
-        (folder / "README.md").write_text(model_card(folder.name, facts), encoding="utf-8")
+    write_cards(run_dir, recipe, folders, evaluation)
     size_mb = sum(p.stat().st_size for f in folders for p in f.iterdir()) / 1e6
     if size_mb > MAX_SHIPPED_MB:
         raise InputError(f"the shipped adapters take {size_mb:.1f} MB (limit {MAX_SHIPPED_MB} MB)")
     return folders
+
+
+def write_cards(run_dir: Path, recipe: Path, folders: list[Path], evaluation: Path | None) -> None:
+    """Loss curves and model card of each shipped folder (the weights are left alone)."""
+    facts = _facts(run_dir, recipe, evaluation)
+    facts["lora"] = _json(folders[0] / STAGES_FILE)
+    for folder in folders:
+        _copy_curves(run_dir, folder)
+        (folder / "README.md").write_text(model_card(folder.name, facts), encoding="utf-8")
 
 
 def _fresh(folder: Path) -> Path:
@@ -171,10 +176,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recipe", required=True, help="the recipe the run used")
     parser.add_argument("--out", default=str(MODELS_DIR), help="where the model folders go")
     parser.add_argument("--eval", default=None, help="a JSON object of headline evaluation figures")
+    parser.add_argument("--cards-only", action="store_true",
+                        help="rewrite the model cards of the shipped folders (after a new evaluation) "
+                             "without re-composing the adapters")
     args = parser.parse_args(argv)
+    evaluation = Path(args.eval) if args.eval else None
     try:
-        for folder in ship(Path(args.run_dir), Path(args.recipe), Path(args.out),
-                           Path(args.eval) if args.eval else None):
+        if args.cards_only:
+            folders = [f for f in (Path(args.out) / LORA_NAME, Path(args.out) / MOE_NAME) if f.is_dir()]
+            if not folders or not (folders[0] / STAGES_FILE).is_file():
+                raise InputError(f"{args.out} holds no shipped {LORA_NAME} folder to describe")
+            write_cards(Path(args.run_dir), Path(args.recipe), folders, evaluation)
+        else:
+            folders = ship(Path(args.run_dir), Path(args.recipe), Path(args.out), evaluation)
+        for folder in folders:
             print(folder)
     except (InputError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

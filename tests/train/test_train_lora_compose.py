@@ -97,3 +97,13 @@ def test_ship_writes_both_models_with_manifests_and_cards(train_model_dir, tmp_p
     card = (lora / "README.md").read_text()
     assert "pedcorpus-lite/1" in card and "rank-6" in card and "{'sft': 7}" in card and "| sft | 5 |" in card
     assert "recipe.yaml" in card and "| moe |" not in card
+    # After a new evaluation: --cards-only rewrites the cards and leaves the weights alone.
+    weights = (lora / "adapter_model.safetensors").read_bytes()
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"language consistency %": "97.86 → 100.0"}))
+    assert ship_main([str(run), "--recipe", str(recipe), "--out", str(tmp_path / "models"),
+                      "--eval", str(summary), "--cards-only"]) == 0
+    assert "- language consistency %: 97.86 → 100.0" in (lora / "README.md").read_text()
+    assert "97.86 → 100.0" in (moe / "README.md").read_text()
+    assert (lora / "adapter_model.safetensors").read_bytes() == weights
+    assert ship_main([str(run), "--recipe", str(recipe), "--out", str(tmp_path / "empty"), "--cards-only"]) == 2
