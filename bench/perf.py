@@ -134,6 +134,8 @@ def run_bench(options: BenchOptions) -> dict:
     result["ratios"] = report.ratios(result)
     section(result, "prefix_reuse", "follow-up turn (prefix reuse)",
             lambda: perf_engines.prefix_reuse(bench, reps, tokens))
+    section(result, "english_lock", "English question: answer lock on / off",
+            lambda: perf_engines.english_lock(bench, reps, tokens))
     if not options.quick:
         counts = sorted({1, bench.engine.n_threads})
         section(result, "threads_sweep", "thread counts",

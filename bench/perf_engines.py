@@ -191,6 +191,26 @@ def prefix_reuse(bench: EngineBench, reps: int, max_new_tokens: int) -> dict:
             "follow_up_runs": [round(s, 3) for s in follow_s]}
 
 
+def english_lock(bench: EngineBench, reps: int, max_new_tokens: int) -> dict:
+    """Decode tok/s of the served default on an English question with the English-answer lock
+    (the app's setting) and without it, alternating; `ratio` = locked / unlocked."""
+    from bench.perf_prompts import english_turn
+
+    engine = bench.engine
+    messages = english_turn(engine, max_new_tokens).messages
+
+    def run(language):
+        engine.reset_cache()
+        return engine_sample(engine, messages, max_new_tokens, answer_language=language)
+
+    samples = alternate({"locked": lambda: run("en"), "unlocked": lambda: run(None)}, reps)
+    result = {name: summarize(s) for name, s in samples.items()}
+    locked, free = result["locked"]["decode_tps_median"], result["unlocked"]["decode_tps_median"]
+    result["ratio"] = round(locked / free, 3) if free else None
+    result["prompt_tokens"] = engine.prompt_tokens(messages)
+    return result
+
+
 def common_prefix(a: list[int], b: list[int]) -> int:
     """Length of the common leading run of two token id lists."""
     n = 0

@@ -39,6 +39,10 @@ TURNS = [
 
 LAST_QUESTION = ("现在第三天了，还是反复发烧，38.7度，耳朵好像有点疼，老是抓右边耳朵，晚上哭闹。"
                  "会不会是中耳炎？需要去医院吗？布洛芬可以和对乙酰氨基酚交替吃吗？")
+#: An English question: the served prompt gives it Chinese knowledge facts, so its answer runs
+#: under the English-answer lock (`pedgpt.engine.script_lock`).
+ENGLISH_QUESTION = ("My 2-year-old has had a fever of 38.9 °C since yesterday and keeps pulling at "
+                    "his right ear. What can we do at home, and when should we see a doctor?")
 FOLLOW_UP_QUESTION = "如果确诊中耳炎，一般要治疗多久？孩子青霉素过敏，医生可能会用什么药？"
 
 
@@ -86,3 +90,11 @@ def follow_up_turn(engine, first, answer: str, max_new_tokens: int = 128, assist
     history = [m for m in first.messages if m["role"] != "system"]
     history = history + [{"role": "assistant", "content": answer}]
     return assistant.prepare("consult", history, FOLLOW_UP_QUESTION, first.patient, max_new_tokens)
+
+
+def english_turn(engine, max_new_tokens: int = 128, assistant=None):
+    """The app's prompt for ENGLISH_QUESTION on the first turn (instructions, patient, facts)."""
+    from pedgpt.assistant import Assistant
+
+    assistant = assistant or Assistant(engine)
+    return assistant.prepare("consult", [], ENGLISH_QUESTION, patient(), max_new_tokens)

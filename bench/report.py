@@ -17,6 +17,8 @@ TARGETS = [
      ("ratios", "decode_vs_raw_base"), ">=", 0.9),
     ("ttft_long_vs_raw", "TTFT long prompt, engine / raw llama.cpp", ("ratios", "ttft_long_vs_raw"), "<=", 1.1),
     ("follow_up", "TTFT follow-up turn / first turn", ("prefix_reuse", "ratio"), "<=", 0.5),
+    ("english_lock", "decode tok/s, English answer with the answer-language lock / without",
+     ("english_lock", "ratio"), ">=", 0.95),
     ("app_overhead", "app overhead to first token (ms)", ("app", "end_to_end", "overhead_first_token_ms"), "<=", 150.0),
     ("cold_start", "cold start, model assembled (s)", ("app", "cold_start_s"), "<=", 10.0),
     ("peak_rss", "peak RSS of the serving process (MB)", ("app", "peak_rss_mb"), "<=", 1500.0),
@@ -124,6 +126,9 @@ def other_figures(result: dict) -> list[tuple[str, object]]:
     rows += [(f"prefix reuse: {k}", pr.get(k)) for k in
              ("first_turn_ttft_s", "follow_up_ttft_s", "first_turn_prompt_tokens",
               "follow_up_prompt_tokens", "reused_prefix_tokens")]
+    lock = result.get("english_lock") or {}
+    rows += [(f"english lock: {k} decode tok/s", (lock.get(k) or {}).get("decode_tps_median"))
+             for k in ("locked", "unlocked") if k in lock]
     app = result.get("app") or {}
     rows += [(f"app: {k}", v) for k, v in (app.get("end_to_end") or {}).items() if not k.endswith("runs_first_s")]
     rows += [(f"app: {k}", app.get(k)) for k in ("cold_start_s", "first_ever_start_s", "peak_rss_mb") if k in app]

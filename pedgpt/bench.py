@@ -56,10 +56,12 @@ def time_token_stream(tokens: Iterable) -> DecodeSample:
     return DecodeSample(count, first - started, last - started)
 
 
-def engine_sample(engine, messages: list[dict], max_new_tokens: int) -> DecodeSample:
+def engine_sample(engine, messages: list[dict], max_new_tokens: int, **generation) -> DecodeSample:
     """One greedy generation through the public engine API, timed at its first and last piece
-    (as the raw contender), with the token count from the engine's stats."""
-    timed = time_token_stream(engine.stream(messages, max_new_tokens=max_new_tokens, temperature=0.0))
+    (as the raw contender), with the token count from the engine's stats. `generation`: more
+    `Engine.stream` settings (e.g. answer_language)."""
+    timed = time_token_stream(engine.stream(messages, max_new_tokens=max_new_tokens, temperature=0.0,
+                                            **generation))
     return DecodeSample(engine.last_stats.completion_tokens, timed.first_token_s, timed.total_s)
 
 

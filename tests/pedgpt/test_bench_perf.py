@@ -166,3 +166,32 @@ def test_pedgpt_threads_overrides_the_core_count(monkeypatch):
         default_threads()
     monkeypatch.delenv("PEDGPT_THREADS")
     assert default_threads() == len(os.sched_getaffinity(0))
+
+
+class LanguageEngine(CharEngine):
+    """Keeps the answer language of every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.languages = []
+
+    def reset_cache(self):
+        pass
+
+    def _generate(self, messages, params, cancel):
+        self.languages.append(params.answer_language)
+        self.last_stats = EngineStats(completion_tokens=3, finish_reason="stop")
+        yield from ("Fever", " care", " advice")
+
+
+def test_english_lock_alternates_locked_and_free_runs_and_reports_the_ratio():
+    engine = LanguageEngine()
+    bench = perf_engines.EngineBench(engine=engine, raw=None)
+    result = perf_engines.english_lock(bench, reps=2, max_new_tokens=8)
+    assert engine.languages.count("en") == engine.languages.count(None) == 3  # warm-up + 2 reps
+    assert set(result) >= {"locked", "unlocked", "ratio", "prompt_tokens"}
+    assert result["locked"]["tokens"] == [3, 3]
+    turn = perf_prompts.english_turn(engine, assistant=Assistant(engine, use_knowledge=False))
+    assert turn.language == "en" and turn.messages[0]["role"] == "system"
+    verdicts = {t["id"]: t for t in report.targets(sample_result(english_lock={"ratio": 0.9}))}
+    assert verdicts["english_lock"]["pass"] is False
