@@ -139,15 +139,14 @@ def gguf_lora_for(folder: str | Path, cache: str | Path | None = None,
                   architecture: str = "qwen2") -> Path:
     """The GGUF LoRA for a PEFT adapter folder: converted once into `cache` (default: the model
     cache), named by the adapter's digest, renamed into place only when complete."""
-    from pedgpt.engine.model_store import model_cache_dir
+    from pedgpt.engine.model_store import cache_subdir
 
     folder = Path(folder)
     try:
         digest = adapter_digest(folder)
     except OSError as exc:
         raise ModelError(f"cannot read the adapter in {folder}: {exc.strerror or exc}") from None
-    target_dir = Path(cache) if cache else model_cache_dir() / "adapters"
-    target_dir.mkdir(parents=True, exist_ok=True)
+    target_dir = cache_subdir("adapters", cache)
     target = target_dir / f"lora-{digest[:16]}.gguf"
     if target.is_file():
         return target

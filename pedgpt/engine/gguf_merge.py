@@ -61,7 +61,7 @@ def merged_gguf_for(base_gguf: str | Path, adapter_folder: str | Path, cache: st
     (default: `<model cache>/merged/`). `base_sha256`: the base's digest when already verified
     (the embedded model), else it is hashed here. Raises ModelError / UnsupportedMergeType."""
     from pedgpt.engine.gguf_lora import adapter_digest
-    from pedgpt.engine.model_store import _assembly_lock, file_sha256, model_cache_dir
+    from pedgpt.engine.model_store import _assembly_lock, cache_subdir, file_sha256
 
     base, folder = Path(base_gguf), Path(adapter_folder)
     try:
@@ -69,9 +69,7 @@ def merged_gguf_for(base_gguf: str | Path, adapter_folder: str | Path, cache: st
         adapter_sha256 = adapter_digest(folder)
     except OSError as exc:
         raise ModelError(f"cannot read {exc.filename or base}: {exc.strerror or exc}") from None
-    target_dir = Path(cache) if cache else model_cache_dir() / "merged"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"merged-{merge_digest(base_sha256, adapter_sha256)[:16]}.gguf"
+    target = cache_subdir("merged", cache) / f"merged-{merge_digest(base_sha256, adapter_sha256)[:16]}.gguf"
     if _is_current(target, progress):
         return target
     with _assembly_lock(target):

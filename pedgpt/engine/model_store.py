@@ -85,6 +85,13 @@ def model_cache_dir() -> Path:
     return cache_dir("models")
 
 
+def cache_subdir(name: str, explicit: str | Path | None = None) -> Path:
+    """`explicit` if given, else `<model cache>/<name>`; created if missing."""
+    folder = Path(explicit) if explicit else model_cache_dir() / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def embedded_model_path(spec: EmbeddedModelSpec = EMBEDDED, folder: Path | None = None) -> Path:
     """Where the assembled file lives (it may not exist yet)."""
     return (folder or model_cache_dir()) / spec.filename
