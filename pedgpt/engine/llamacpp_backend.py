@@ -134,7 +134,7 @@ class LlamaCppEngine(Engine):
             else self.ref.sha256
         return {
             "model": self.ref.name, "backend": self.backend, "device": self.device,
-            "dtype": gguf_quantization(Path(self.ref.location), self.llm.metadata), "path": self.ref.location,
+            "dtype": self._dtype(), "path": self.ref.location,
             "size": Path(self.ref.location).stat().st_size, "sha256": self.ref.sha256,
             "embedded": self.ref.embedded, "threads": self.n_threads,
             "context_length": self.context_length,
@@ -143,6 +143,11 @@ class LlamaCppEngine(Engine):
             "adapter_gguf": str(self.lora_path) if self.lora_path else None,
             "served_gguf": str(self.served_path), "served_sha256": served_sha256,
         }
+
+    def _dtype(self) -> str:
+        """The GGUF file type; a merged adapter's tensors are Q8_0 whatever the base's type."""
+        base = gguf_quantization(Path(self.ref.location), self.llm.metadata)
+        return f"{base}, adapter merged (Q8_0 or finer)" if self.adapter_mode == "merge" else base
 
     def count_tokens(self, text: str) -> int:
         return len(self.encode(text))

@@ -96,8 +96,10 @@ def criteria_table(rows: list[Criterion]) -> list[str]:
     """Markdown table lines."""
     lines = ["| criterion | rule | base | candidate | verdict |", "|---|---|---:|---:|---|"]
     for row in rows:
+        verdict = ("**not measured**" if row.base is None or row.candidate is None
+                   else "PASS" if row.passed else "**FAIL**")  # unmeasured never passes
         lines.append(f"| {row.name} | {row.rule} | {_fmt(row.base)} | {_fmt(row.candidate)} | "
-                     f"{'PASS' if row.passed else '**FAIL**'} |")
+                     f"{verdict} |")
     return lines
 
 

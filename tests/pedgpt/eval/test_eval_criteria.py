@@ -74,3 +74,15 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     assert main(["eval", "criteria", "--base", str(base), "--candidate", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "not a finished evaluation run" in err and "Traceback" not in err
+
+
+def test_unmeasured_criteria_never_pass_and_say_so(tmp_path):
+    from pedgpt.eval.criteria import criteria_table
+
+    base = write_run(tmp_path / "base", 20, 21, 24, 10, 14, 10, 94)
+    safety_only = write_run(tmp_path / "safety", None, None, None, 5, 10, 10, 94)
+    rows = check_criteria(base, safety_only)
+    assert [row.passed for row in rows[:3]] == [False, False, False]
+    assert all(row.passed for row in rows[3:])
+    table = "\n".join(criteria_table(rows))
+    assert table.count("**not measured**") == 3 and "**FAIL**" not in table
