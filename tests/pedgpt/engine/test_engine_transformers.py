@@ -127,9 +127,9 @@ def test_fed_ids_equal_training_collator_ids(tiny_engine, monkeypatch):
     assert labels[n] != -100  # ... and the answer starts right after it
 
 
-def generated_ids(engine, max_new_tokens=16):
+def generated_ids(engine, max_new_tokens=16, messages=ASK, **generation):
     """New token ids of a greedy engine generation (streamed text of random byte tokens can be
-    invalid UTF-8, so ids, not text, are compared)."""
+    invalid UTF-8, so ids, not text, are compared); `generation`: more `Engine.stream` settings."""
     captured = []
     real = engine.model.generate
 
@@ -140,7 +140,7 @@ def generated_ids(engine, max_new_tokens=16):
 
     engine.model.generate = spy
     try:
-        engine.generate(ASK, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+        engine.generate(messages, max_new_tokens=max_new_tokens, repetition_penalty=1.0, **generation)
     finally:
         del engine.model.generate
     return captured[0]
@@ -241,3 +241,12 @@ def test_moe_lora_adapter_via_manifest_and_folder(tiny_model_dir, tmp_path):
     assert generated_ids(engine) == reference_ids(engine, reference)
     # The adapter folder alone (base from moe_lora_config.json) gives the same model.
     assert load_engine(str(tmp_path / "run" / "moe")).generate(ASK, max_new_tokens=16) == answer
+
+
+def test_english_answers_never_sample_an_id_that_writes_chinese(tiny_engine):
+    forbidden = set(tiny_engine.forbidden_ids("en"))
+    assert forbidden, "the tiny byte-level vocabulary holds Chinese pieces"
+    assert not tiny_engine.forbidden_ids("zh")
+    for prompt in ("宝宝发烧", "发热咳嗽三天", "腹泻呕吐"):
+        ids = generated_ids(tiny_engine, 24, [{"role": "user", "content": prompt}], answer_language="en")
+        assert ids and not forbidden & set(ids)
