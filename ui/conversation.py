@@ -163,13 +163,15 @@ class Conversation:
         """Run the answer guard and store the final answer; never raises."""
         try:
             stats = self.ctx.engine.last_stats
-            results: dict = {"triage": turn.triage, "citations": turn.citations}
+            # The rules stated to the model travel with the triage (shown above the answer).
+            triage = dict(turn.triage, blocked=list(turn.blocked)) if turn.blocked else turn.triage
+            results: dict = {"triage": triage, "citations": turn.citations}
             if error is None and answer.strip():
                 checked = self.ctx.assistant.finish(turn, answer)
                 answer = checked.answer
                 results.update(dose_findings=checked.dose_checks, citations=checked.citations)
                 if checked.banner:  # the safety layer's own banner text for this level
-                    results["triage"] = dict(turn.triage, banner=checked.banner)
+                    results["triage"] = dict(triage, banner=checked.banner)
             if error is not None:
                 answer = self._failure_text(answer, error, lang)
                 gr.Warning(t("chat.failed", lang, error=self._reason(error)))

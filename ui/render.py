@@ -56,7 +56,9 @@ def feedback_values(messages: Iterable[Any], feedback: dict[int, dict]) -> list[
 
 def assistant_message(message: Any, lang: str) -> str:
     """One answer with its triage banner, status note, dose findings and citations."""
-    parts = [triage_banner(_get(message, "triage"), lang), escape(_get(message, "content"))]
+    triage = _get(message, "triage")
+    parts = [triage_banner(triage, lang), blocked_rules((triage or {}).get("blocked") or [], lang),
+             escape(_get(message, "content"))]
     status = _get(message, "status")
     if status == "incomplete":
         parts.append(f"*{escape(t('chat.interrupted', lang))}*")
@@ -97,6 +99,17 @@ def triage_panel(triage: dict | None, lang: str) -> str:
         return triage_banner(triage, lang)
     text = t("message.triage_routine", lang, advice=escape((triage or {}).get("advice") or ""))
     return f'<div class="pedgpt-triage pedgpt-triage-routine">{text}</div>'
+
+
+def blocked_rules(blocked: Sequence[dict], lang: str) -> str:
+    """The contraindication rules the safety layer stated to the model before it answered
+    (`pedgpt.safety.blocked_requests`, stored with the answer's triage)."""
+    if not blocked:
+        return ""
+    items = "".join(f"<li><b>{escape(b.get('drug', ''))}</b>: {escape(b.get('rule', ''))} "
+                    f"<small>{escape(b.get('source', ''))}</small></li>" for b in blocked)
+    return (f'<div class="pedgpt-blocked"><b>{escape(t("message.blocked", lang))}</b>'
+            f"<ul>{items}</ul></div>")
 
 
 def dose_findings(findings: Sequence[Any], lang: str) -> str:

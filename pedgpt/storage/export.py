@@ -90,6 +90,9 @@ def _extras(message: dict) -> list[str]:
     if message.get("triage_level"):
         advice = triage.get("advice") if isinstance(triage, dict) else None
         lines.append(f"分诊 / triage: {message['triage_level']}" + (f" — {advice}" if advice else ""))
+    for rule in (triage.get("blocked") or []) if isinstance(triage, dict) else []:
+        lines.append(f"已告知模型的禁忌 / contraindication stated to the model: {rule.get('drug', '')}"
+                     f" — {rule.get('rule', '')} ({rule.get('source', '')})")
     for finding in message.get("dose_findings") or []:
         lines.append(f"剂量核查 / dose check: {_short(finding)}")
     for i, citation in enumerate(message.get("citations") or [], 1):

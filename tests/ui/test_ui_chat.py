@@ -180,3 +180,17 @@ def test_parent_mode_shows_only_the_checked_answer(app_ctx, as_user):
     answer = stored(app_ctx, alice, current["consult"])[-1]
     assert answer.triage["level"] == "emergency" and answer.triage["banner"]["text"]
     assert "pedgpt-triage-emergency" in frames[-1]["value"][-1]["content"]
+
+
+def test_contraindication_stated_to_the_model_is_shown_with_the_answer(app_ctx, as_user):
+    alice, chat = as_user("alice"), ChatHandlers(app_ctx, "consult")
+    current = send(chat, "孩子10个月，发烧38.6度，可以吃阿司匹林退烧吗？", alice)[2]
+    frames = list(chat.answer(current, "zh", 16, 0, alice))
+    answer = stored(app_ctx, alice, current["consult"])[-1]
+    blocked = answer.triage["blocked"]
+    assert [b["drug_id"] for b in blocked] == ["aspirin"] and blocked[0]["source"]
+    shown = frames[-1]["value"][-1]["content"]
+    assert "已告知模型的用药禁忌" in shown and blocked[0]["rule"] in shown
+    plain = send(chat, QUESTION, alice)[2]
+    list(chat.answer(plain, "zh", 8, 0, alice))
+    assert "blocked" not in stored(app_ctx, alice, plain["consult"])[-1].triage

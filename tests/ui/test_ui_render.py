@@ -89,3 +89,13 @@ def test_the_safety_layers_banner_text_is_shown_when_present():
               "banner": {"level": "emergency", "text": "这是急症", "dismissable": False}}
     html = render.triage_banner(triage, "zh")
     assert "这是急症" in html and "立即拨打120" in html and "pedgpt-triage-emergency" in html
+
+
+def test_rules_stated_to_the_model_are_listed_and_escaped():
+    triage = {"level": "routine", "flags": [], "advice": "",
+              "blocked": [{"drug_id": "aspirin", "drug": "阿司匹林", "rule": "16岁以下<禁用>",
+                           "rule_id": "CI-1", "source": "MHRA 2009"}]}
+    html = render.assistant_message(_answer(triage=triage), "en")
+    assert "pedgpt-blocked" in html and "Contraindications stated to the model" in html
+    assert "阿司匹林" in html and "16岁以下&lt;禁用&gt;" in html and "MHRA 2009" in html
+    assert "pedgpt-blocked" not in render.assistant_message(_answer(), "en")

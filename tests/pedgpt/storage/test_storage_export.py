@@ -96,3 +96,14 @@ def test_clear_error_without_a_cjk_font(store, alice, monkeypatch, tmp_path):
             store.export_pdf(alice.id, c.id)
     finally:
         fonts_module._find_regular.cache_clear()
+
+
+def test_rules_stated_to_the_model_are_exported(store, alice):
+    c = store.create(alice.id)
+    store.add_user_message(alice.id, c.id, "1岁孩子发烧，可以吃阿司匹林吗？")
+    store.add_assistant_message(alice.id, c.id, "不可以。", triage={
+        "level": "routine", "advice": "", "blocked": [
+            {"drug_id": "aspirin", "drug": "阿司匹林", "rule_id": "CI-1", "rule": "16岁以下禁用",
+             "source": "MHRA 2009"}]})
+    md = store.export_markdown(alice.id, c.id)
+    assert "contraindication stated to the model: 阿司匹林 — 16岁以下禁用 (MHRA 2009)" in md
