@@ -254,3 +254,19 @@ def test_second_user_sees_none_of_the_first_users_data(server, browser):
     assert all(title not in body for title in alice_titles if title)
     shot(page, "login-second-user.png")
     page.context.close()
+
+
+def test_contraindication_stated_to_the_model_is_shown_above_the_answer(server, browser):
+    base, _ = server
+    page = login(browser, base, ALICE)
+    set_answer_length(page, SHORT_ANSWER)
+    page.click("#conv-new")
+    fill(page, "consult-input", "孩子10个月，发烧38.6度，可以吃阿司匹林退烧吗？")
+    page.click("#consult-send")
+    wait_answer_done(page, "consult-chat", 1)
+    box = page.locator("#consult-chat .pedgpt-blocked")
+    box.wait_for()
+    text = box.inner_text()
+    assert "已告知模型的用药禁忌" in text and "阿司匹林" in text
+    assert box.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(220, 38, 38)"
+    page.context.close()
