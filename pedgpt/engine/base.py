@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from pedgpt.chat_template import DEFAULT_TEMPLATE, ChatTemplate, Message, validate_messages
 from pedgpt.errors import InputError
@@ -193,9 +193,10 @@ class Engine(ABC):
             self._forbidden[language] = forbidden_ids(language, self.token_pieces())
         return self._forbidden[language]
 
-    def token_pieces(self):
-        """The bytes of every vocabulary id, in id order (backends with a local tokenizer)."""
-        raise NotImplementedError(f"the {self.backend} backend cannot list its vocabulary")
+    def token_pieces(self) -> Iterable[bytes]:
+        """The bytes of every vocabulary id, in id order. Backends without a local vocabulary
+        (the OpenAI-compatible server) list none, so no id is ruled out there."""
+        return ()
 
     # ---- backend hook -----------------------------------------------------------------------
     @abstractmethod

@@ -83,7 +83,7 @@ class LlamaCppEngine(Engine):
         # served_path: the GGUF llama.cpp loads (the merged file, or the base); lora_path: a runtime
         # GGUF LoRA over it, if any; adapter_mode: "merge" | "runtime" | None (no adapter).
         self.served_path, self.lora_path, self.adapter_mode = self._lora(ref)
-        self.serves_adapter = self.adapter_mode is not None
+        self.served_sha256 = self._served_sha256()
         self.llm = open_llama(self.served_path, context_length, self.n_threads,
                               n_gpu_layers=-1 if device == "cuda" else 0, lora_path=self.lora_path)
         import llama_cpp
@@ -92,6 +92,19 @@ class LlamaCppEngine(Engine):
         self._vocab_is_eog = llama_cpp.llama_vocab_is_eog
         self._pieces: dict[int, bytes] = {}
         super().__init__(self._template(), context_length=self.llm.n_ctx())
+
+    @property
+    def serves_adapter(self) -> bool:
+        return self.adapter_mode is not None
+
+    def _served_sha256(self) -> str | None:
+        """The loaded file's sha256: the merged file's is recorded beside it at build time (a
+        stat, not a re-hash; read once here, not on every `info()` call)."""
+        if self.adapter_mode != "merge":
+            return self.ref.sha256
+        from pedgpt.engine.model_store import file_sha256
+
+        return file_sha256(self.served_path, progress=False)
 
     @staticmethod
     def _lora(ref: ModelRef) -> tuple[Path, Path | None, str | None]:
@@ -127,11 +140,6 @@ class LlamaCppEngine(Engine):
     # ---- Engine API ---------------------------------------------------------------------------
     def info(self) -> dict:
         """`path`/`size`/`sha256`: the base model; `served_gguf`/`served_sha256`: the file loaded."""
-        from pedgpt.engine.model_store import file_sha256
-
-        # The merged file's digest is recorded beside it at build time: a stat, not a re-hash.
-        served_sha256 = file_sha256(self.served_path, progress=False) if self.adapter_mode == "merge" \
-            else self.ref.sha256
         return {
             "model": self.ref.name, "backend": self.backend, "device": self.device,
             "dtype": self._dtype(), "path": self.ref.location,
@@ -141,7 +149,7 @@ class LlamaCppEngine(Engine):
             "adapter": self.ref.adapter, "adapter_type": self.ref.adapter_type,
             "adapter_mode": self.adapter_mode,
             "adapter_gguf": str(self.lora_path) if self.lora_path else None,
-            "served_gguf": str(self.served_path), "served_sha256": served_sha256,
+            "served_gguf": str(self.served_path), "served_sha256": self.served_sha256,
         }
 
     def _dtype(self) -> str:

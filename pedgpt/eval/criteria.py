@@ -117,9 +117,10 @@ def _load(run_dir: str | Path) -> dict:
 
 
 def _same_settings(base: dict, candidate: dict, base_dir, candidate_dir) -> None:
-    defaults = {"prompt": "bare", "answer_language_lock": []}  # runs made before these keys
+    from pedgpt.eval.runner import LEGACY_RUN_DEFAULTS
+
     for key in SAME_SETTINGS + ("prompt",):
-        default = defaults.get(key)
+        default = LEGACY_RUN_DEFAULTS.get(key)
         if base["meta"].get(key, default) != candidate["meta"].get(key, default):
             raise InputError(f"{base_dir} and {candidate_dir} were run with another {key}; "
                              "compare runs of the same items and settings")

@@ -34,6 +34,8 @@ PROMPT_MODES = ("bare", "served")
 #: Evaluation task → the app tab (serving task) whose system prompt a served run uses; safety
 #: questions go to the consultation tab, where a parent or clinician would first ask them.
 SERVED_TASK = {"kqa": "consult", "diag": "diagnose", "treat": "medicate", "safety": "consult"}
+#: run.json keys added after the first runs, with the value those runs implicitly had.
+LEGACY_RUN_DEFAULTS = {"prompt": "bare", "answer_language_lock": []}
 #: Item → (messages to send, answer language to lock the answer to or None).
 Prompter = Callable[[EvalItem], tuple[list, str | None]]
 
@@ -265,9 +267,8 @@ def _start_run(config: RunConfig, engine: Engine) -> dict:
 
 def _check_resumable(old: dict, meta: dict, out: Path) -> None:
     """Refuse to mix configurations in one folder; merge the task lists of compatible runs."""
-    defaults = {"prompt": "bare", "answer_language_lock": []}  # runs made before these keys
     for key in ("model", "backend", "generation", "prompt", "answer_language_lock"):
-        if old.get(key, defaults.get(key, meta[key])) != meta[key]:
+        if old.get(key, LEGACY_RUN_DEFAULTS.get(key, meta[key])) != meta[key]:
             raise InputError(f"{out} holds a run with another {key} ({old[key]!r}); "
                              "use a new --out folder")
     versions = old.get("data_versions", {})
