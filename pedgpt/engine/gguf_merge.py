@@ -63,13 +63,15 @@ def merged_gguf_for(base_gguf: str | Path, adapter_folder: str | Path, cache: st
     from pedgpt.engine.gguf_lora import adapter_digest
     from pedgpt.engine.model_store import _assembly_lock, cache_subdir, file_sha256
 
-    base, folder = Path(base_gguf), Path(adapter_folder)
+    base, folder, merged = Path(base_gguf), Path(adapter_folder), cache_subdir("merged", cache)
     try:
-        base_sha256 = base_sha256 or file_sha256(base, progress, remember=False)
+        # a user's GGUF: its digest is recorded in our cache (not beside it) and re-used while the
+        # file's size/mtime/inode stay the same
+        base_sha256 = base_sha256 or file_sha256(base, progress, record_dir=cache_subdir("digests", merged / "digests"))
         adapter_sha256 = adapter_digest(folder)
     except OSError as exc:
         raise ModelError(f"cannot read {exc.filename or base}: {exc.strerror or exc}") from None
-    target = cache_subdir("merged", cache) / f"merged-{merge_digest(base_sha256, adapter_sha256)[:16]}.gguf"
+    target = merged / f"merged-{merge_digest(base_sha256, adapter_sha256)[:16]}.gguf"
     if _is_current(target, progress):
         return target
     with _assembly_lock(target):

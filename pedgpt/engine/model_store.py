@@ -204,12 +204,16 @@ def verify_file(path: Path, sha256: str, size: int | None = None, progress: bool
     return file_sha256(path, progress) == sha256
 
 
-def file_sha256(path: Path, progress: bool = True, remember: bool = True) -> str:
+def file_sha256(path: Path, progress: bool = True, remember: bool = True,
+                record_dir: Path | None = None) -> str:
     """sha256 of a file; re-uses the digest recorded beside it while (size, mtime_ns, inode) match.
 
-    `remember=False` neither reads nor writes the record (for files that are not ours)."""
+    `remember=False` neither reads nor writes the record (for files that are not ours).
+    `record_dir`: keep the record there instead, named by the file's resolved path — for a user's
+    file that we must not write beside but should not re-hash on every load."""
     key = _stat_key(path)
-    record = _read_record(path) if remember else None
+    record_path = _record_path(path, record_dir)
+    record = _read_record(record_path) if remember else None
     if record is not None and record.get("key") == key:
         return str(record["sha256"])
     digest = hashlib.sha256()
@@ -218,7 +222,7 @@ def file_sha256(path: Path, progress: bool = True, remember: bool = True) -> str
             digest.update(chunk)
             bar.update(len(chunk))
     if remember:
-        _write_record(path, digest.hexdigest())
+        _write_record(path, digest.hexdigest(), record_path)
     return digest.hexdigest()
 
 
@@ -227,24 +231,27 @@ def _stat_key(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
-def _record_path(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256.json")
+def _record_path(path: Path, record_dir: Path | None = None) -> Path:
+    if record_dir is None:
+        return path.with_name(path.name + ".sha256.json")
+    named = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:32]
+    return Path(record_dir) / f"{named}.sha256.json"
 
 
-def _read_record(path: Path) -> dict | None:
+def _read_record(record_path: Path) -> dict | None:
     try:
-        record = json.loads(_record_path(path).read_text(encoding="utf-8"))
+        record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) and "sha256" in record else None
 
 
-def _write_record(path: Path, sha256: str) -> None:
+def _write_record(path: Path, sha256: str, target: Path | None = None) -> None:
     """Best effort: a read-only folder only costs a re-hash next time."""
-    record = {"sha256": sha256, "key": _stat_key(path)}
-    target = _record_path(path)
+    record = {"sha256": sha256, "key": _stat_key(path), "path": str(path.resolve())}
+    target = target or _record_path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(record, out)
         os.replace(tmp, target)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -271,3 +272,29 @@ def test_no_partial_left_by_a_failed_build(base, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         merged_gguf_for(base, tmp_path / "ad", cache=tmp_path / "cache", progress=False)
     assert not [p for p in os.listdir(tmp_path / "cache") if p.endswith((".partial", ".gguf"))]
+
+
+def test_a_users_base_is_hashed_once_recorded_in_our_cache_and_again_when_it_changes(base, tmp_path):
+    from pedgpt.engine import model_store
+
+    make_adapter(tmp_path / "ad")
+    cache = tmp_path / "cache"
+    first = merged_gguf_for(base, tmp_path / "ad", cache=cache, progress=False)
+    assert not list(base.parent.glob("*.sha256.json"))  # nothing written beside the user's file
+    records = list((cache / "digests").glob("*.sha256.json"))
+    assert len(records) == 1 and json.loads(records[0].read_text())["path"] == str(base.resolve())
+
+    hashed = []
+    real_chunks = model_store._chunks
+
+    def recording(src):
+        hashed.append(Path(src.name).name)
+        return real_chunks(src)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model_store, "_chunks", recording)
+        assert merged_gguf_for(base, tmp_path / "ad", cache=cache, progress=False) == first
+        assert base.name not in hashed  # recorded digest re-used
+        os.utime(base, ns=(base.stat().st_atime_ns, base.stat().st_mtime_ns + 10**9))
+        assert merged_gguf_for(base, tmp_path / "ad", cache=cache, progress=False) == first
+        assert hashed.count(base.name) == 1  # touched: hashed again
