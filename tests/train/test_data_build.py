@@ -107,8 +107,7 @@ def test_dfpo_has_needless_refusal_pairs_that_are_not_the_eval_items(built):
                       asset("eval", "safety", "benign.jsonl").read_text(encoding="utf-8").splitlines()
                       if line.strip()]
     for pair in pairs:
-        # the SFT answer, opened with emergency advice where the framing alone rates an emergency
-        assert any(pair["chosen"][0]["content"].endswith(answer) for answer in sft_answers)
+        assert pair["chosen"][0]["content"] in sft_answers
         assert markers.refuses(pair["rejected"][0]["content"])
         assert not markers.refuses(pair["chosen"][0]["content"])
         assert not any(q in pair["prompt"][-1]["content"] for q in eval_questions)

@@ -33,7 +33,7 @@ from train.data.system import fact_texts, with_system_prompt
 from train.data.text import rng_for, sha256_file
 
 #: Bump when the generated content changes for the same inputs and seed.
-DATA_VERSION = "pedcorpus-lite/4"
+DATA_VERSION = "pedcorpus-lite/3"
 TRAIN_TASK_ORDER = ("kqa", "diag", "treat", "safety", "self_cognition", "general")
 MOE_TASKS = ("kqa", "diag", "treat", "safety")
 
@@ -129,10 +129,8 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     safety_left = config.per_task(config.dfpo_per_task) - sum(p["task"] == "safety" for p in dfpo)
     dfpo += preference_pairs([_system(e, facts) for e in corpus.dfpo_only], max(0, safety_left),
                              rng_for(config.seed, "dfpo refusals"))
-    # framed questions get the system message the app would send for them (triage included)
-    dfpo += needless_refusal_pairs([e for task in TRAIN_TASK_ORDER for e in corpus.train.get(task, [])],
-                                   config.per_task(config.dfpo_benign_pairs), rng_for(config.seed, "dfpo benign"),
-                                   with_system=lambda example: _system(example, facts))
+    dfpo += needless_refusal_pairs(train, config.per_task(config.dfpo_benign_pairs),
+                                   rng_for(config.seed, "dfpo benign"))
     dfpo = kind_interleaved(dfpo, rng_for(config.seed, "dfpo order"))
     texts, corpus.cpt_mix = cpt_texts(corpus.split.train, train, config.cpt_ratio, config.max_list_items,
                                       rng_for(config.seed, "cpt"), config.limit)
