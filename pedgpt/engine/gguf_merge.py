@@ -257,6 +257,8 @@ def can_merge(qtype) -> bool:
         quants.dequantize(np.zeros((1, block_bytes), dtype=np.uint8), qtype)
         quants.quantize(np.zeros((1, out_block), dtype=np.float32), merged_type(qtype))
     except NotImplementedError:
+        # gguf-py's only signal for a type it has no (de)quantizer for; gguf-py has no registry
+        # to ask, so one zero block is tried. Such a base falls back to the runtime GGUF LoRA.
         return False
     return True
 

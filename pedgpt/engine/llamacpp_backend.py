@@ -91,6 +91,7 @@ class LlamaCppEngine(Engine):
         self._vocab = self.llm._model.vocab  # the C vocab handle, for EOG checks / pieces
         self._vocab_is_eog = llama_cpp.llama_vocab_is_eog
         self._pieces: dict[int, bytes] = {}
+        self._lock_processors: dict[str | None, object] = {}
         super().__init__(self._template(), context_length=self.llm.n_ctx())
 
     @property
@@ -214,7 +215,12 @@ class LlamaCppEngine(Engine):
         """A logits processor that rules out the ids `forbidden_ids(language)` names, or None.
         llama-cpp-python runs it first in the sampler chain, on logits in vocabulary order
         (shape [n_vocab]); setting -inf costs ~30 µs per token for ~28k ids."""
-        forbidden = self.forbidden_ids(language)
+        if language not in self._lock_processors:  # built once per language, not per request
+            self._lock_processors[language] = self._build_script_lock(self.forbidden_ids(language))
+        return self._lock_processors[language]
+
+    @staticmethod
+    def _build_script_lock(forbidden: tuple[int, ...]):
         if not forbidden:
             return None
         import numpy as np

@@ -30,8 +30,8 @@ def main(model: str) -> None:
         answer = "".join(assistant.stream(turn, max_new_tokens=160))
         answers.append({**item, "triage": turn.triage.get("level"), "refused": markers.refuses(answer), "answer": answer})
     refused = {lang: [a["id"] for a in answers if a["refused"] and a["language"] == lang] for lang in ("en", "zh")}
-    print(json.dumps({"model": model, "engine": engine.info().get("model"),
-                      "served_sha256": engine.info().get("served_sha256"),
+    info = engine.info()
+    print(json.dumps({"model": model, "engine": info.get("model"), "served_sha256": info.get("served_sha256"),
                       "refused": refused, "n": {lang: sum(a["language"] == lang for a in answers) for lang in ("en", "zh")},
                       "answers": answers}, ensure_ascii=False, indent=1))
 
