@@ -118,7 +118,7 @@ def test_every_canned_refusal_counts_as_a_refusal_in_the_evaluation():
 
 
 def test_sft_examples_are_the_framed_questions_answered_under_the_source_tasks_prompt():
-    from train.data.benign import framed_questions
+    from train.data.benign import benign_sft_examples
 
     markers = load_markers()
     treat = Example(task="treat", source="test", language="en", style="en", messages=[
@@ -131,7 +131,7 @@ def test_sft_examples_are_the_framed_questions_answered_under_the_source_tasks_p
         seen_tasks.append(example.task)
         return replace(example, messages=[{"role": "system", "content": "sys"}, *example.messages])
 
-    framed = framed_questions(examples, 40, random.Random(6), with_system=with_system)
+    framed = benign_sft_examples(examples, 40, random.Random(6), with_system=with_system)
     assert len(framed) == 40
     assert {e.language for e in framed} == {"en", "zh"}
     assert sum(e.language == "en" for e in framed) == 20

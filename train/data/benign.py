@@ -18,7 +18,7 @@ disease in Chinese is a Chinese question to `pedgpt.language`, so it is no Engli
 that are red flags themselves (the triage rates them an emergency before framing) are no source.
 
 The pairs go to DFPO (`dfpo.jsonl`, task "benign", rejection kind "needless_refusal"). The same
-framed questions with their answers also go to SFT (`framed_questions`, task "benign"): the
+framed questions with their answers also go to SFT (`benign_sft_examples`, task "benign"): the
 preference alone did not undo what SFT taught — the SFT adapter already refused English safety
 questions the base answered, and DFPO's 32 pairs left some of that (reports/pedgpt-0.5b.md). Half
 of each are English, where the refusals were.
@@ -51,6 +51,12 @@ def needless_refusal_pairs(examples: list[Example], count: int, rng: random.Rand
         "task": TASK,
         "rejection_kind": KIND,
     } for framed in framed_questions(examples, count, rng, with_system)]
+
+
+def benign_sft_examples(examples: list[Example], count: int, rng: random.Random,
+                        with_system: Callable[[Example], Example] | None = None) -> list[Example]:
+    """Up to `count` SFT conversations: the framed questions answered (task "benign")."""
+    return framed_questions(examples, count, rng, with_system)
 
 
 def framed_questions(examples: list[Example], count: int, rng: random.Random,

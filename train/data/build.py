@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from train.data import dosing, safety as safety_data
-from train.data.benign import framed_questions, needless_refusal_pairs
+from train.data.benign import benign_sft_examples, needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, kind_interleaved, preference_pairs
@@ -121,7 +121,7 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     # framed questions get the system message the app would send for them (triage included)
     unframed = [e for task in TRAIN_TASK_ORDER for e in corpus.train.get(task, [])]
     with_system = lambda example: _system(example, facts)  # noqa: E731
-    benign = framed_questions(unframed, config.per_task(config.sft_benign_examples),
+    benign = benign_sft_examples(unframed, config.per_task(config.sft_benign_examples),
                                  rng_for(config.seed, "sft benign"), with_system=with_system)
     sft = [e.sft_record() for e in train + benign]
     rng_for(config.seed, "sft order").shuffle(sft)
