@@ -107,28 +107,10 @@ def test_dfpo_has_needless_refusal_pairs_that_are_not_the_eval_items(built):
                       asset("eval", "safety", "benign.jsonl").read_text(encoding="utf-8").splitlines()
                       if line.strip()]
     for pair in pairs:
-        # the SFT answer, opened with emergency advice where the framing alone rates an emergency
-        assert any(pair["chosen"][0]["content"].endswith(answer) for answer in sft_answers)
+        assert pair["chosen"][0]["content"] in sft_answers
         assert markers.refuses(pair["rejected"][0]["content"])
         assert not markers.refuses(pair["chosen"][0]["content"])
         assert not any(q in pair["prompt"][-1]["content"] for q in eval_questions)
-
-
-def test_sft_answers_the_framed_questions_in_both_languages(built):
-    from pedgpt.eval.answer_signals import load_markers
-
-    records = _records(built, "sft.jsonl")
-    benign = [r for r in records if r["task"] == "benign"]
-    assert len(benign) == LIMIT  # sft_benign_examples, bounded by limit
-    asked = {r["messages"][-2]["content"] for r in records if r["task"] != "benign"}
-    markers = load_markers()
-    languages = set()
-    for record in benign:
-        question, answer = record["messages"][-2]["content"], record["messages"][-1]["content"]
-        assert question not in asked and any(q in question for q in asked)  # a question, re-framed
-        assert not markers.refuses(answer)
-        languages.add("en" if question.isascii() else "zh")
-    assert languages == {"en", "zh"}
 
 
 def test_dfpo_refuses_every_contraindication_in_every_style(tmp_path):

@@ -63,22 +63,3 @@ def test_grounded_facts_are_numbered_and_capped_like_retrieval():
                                 {"role": "assistant", "content": "腹泻、呕吐。"}])
     system = with_system_prompt(example, facts).messages[0]["content"]
     assert f"[F{FACTS_PER_TURN}] " in system and f"[F{FACTS_PER_TURN + 1}]" not in system
-
-
-def test_a_needless_refusal_pair_carries_the_system_message_served_for_its_framed_question():
-    import random
-
-    from train.data.benign import needless_refusal_pairs
-
-    sources = [Example(task="kqa", source="test", language=language, messages=[
-        {"role": "user", "content": question}, {"role": "assistant", "content": "…"}])
-        for language, question in (("en", "What are the common symptoms of hand, foot and mouth disease?"),
-                                   ("zh", "手足口病有哪些常见症状？"))]
-    pairs = needless_refusal_pairs(sources, 20, random.Random(0),
-                                   with_system=lambda e: with_system_prompt(e, facts={}))
-    emergencies = 0
-    for pair in pairs:
-        system, asked = pair["prompt"][0]["content"], pair["prompt"][-1]["content"]
-        assert system == served_system("consult", asked)
-        emergencies += "EMERGENCY" in system or "急诊" in system
-    assert len(pairs) == 20 and 0 < emergencies < 20

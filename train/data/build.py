@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from train.data import dosing, safety as safety_data
-from train.data.benign import benign_sft_examples, needless_refusal_pairs
+from train.data.benign import needless_refusal_pairs
 from train.data.config import DataBuildConfig
 from train.data.cpt import cpt_texts
 from train.data.dfpo import kind_counts, kind_interleaved, preference_pairs
@@ -33,7 +33,7 @@ from train.data.system import fact_texts, with_system_prompt
 from train.data.text import rng_for, sha256_file
 
 #: Bump when the generated content changes for the same inputs and seed.
-DATA_VERSION = "pedcorpus-lite/5"
+DATA_VERSION = "pedcorpus-lite/3"
 TRAIN_TASK_ORDER = ("kqa", "diag", "treat", "safety", "self_cognition", "general")
 MOE_TASKS = ("kqa", "diag", "treat", "safety")
 
@@ -118,12 +118,7 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     """Output file name → (record kind, records), in a seeded order."""
     facts = fact_texts(corpus.knowledge.subjects) if config.system_prompt == "task" else None
     train = [_system(e, facts) for task in TRAIN_TASK_ORDER for e in corpus.train.get(task, [])]
-    # framed questions get the system message the app would send for them (triage included)
-    unframed = [e for task in TRAIN_TASK_ORDER for e in corpus.train.get(task, [])]
-    with_system = lambda example: _system(example, facts)  # noqa: E731
-    benign = benign_sft_examples(unframed, config.per_task(config.sft_benign_examples),
-                                 rng_for(config.seed, "sft benign"), with_system=with_system)
-    sft = [e.sft_record() for e in train + benign]
+    sft = [e.sft_record() for e in train]
     rng_for(config.seed, "sft order").shuffle(sft)
     if config.sft_task_mix:
         sft = weighted_interleave(sft, lambda record: record["task"], config.sft_task_mix)
@@ -134,8 +129,8 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
     safety_left = config.per_task(config.dfpo_per_task) - sum(p["task"] == "safety" for p in dfpo)
     dfpo += preference_pairs([_system(e, facts) for e in corpus.dfpo_only], max(0, safety_left),
                              rng_for(config.seed, "dfpo refusals"))
-    dfpo += needless_refusal_pairs(unframed, config.per_task(config.dfpo_benign_pairs),
-                                   rng_for(config.seed, "dfpo benign"), with_system=with_system)
+    dfpo += needless_refusal_pairs(train, config.per_task(config.dfpo_benign_pairs),
+                                   rng_for(config.seed, "dfpo benign"))
     dfpo = kind_interleaved(dfpo, rng_for(config.seed, "dfpo order"))
     texts, corpus.cpt_mix = cpt_texts(corpus.split.train, train, config.cpt_ratio, config.max_list_items,
                                       rng_for(config.seed, "cpt"), config.limit)

@@ -50,9 +50,6 @@ class DataBuildConfig:
     dfpo_benign_pairs: int = 1600
     """Needless-refusal pairs (a harmless question in alarming words: answer ≻ canned refusal),
     half Chinese, half English, before `limit` (train.data.benign)."""
-    sft_benign_examples: int = 800
-    """SFT conversations of the same kind, the framed question answered (task "benign"), half
-    Chinese, half English, before `limit` (train.data.benign)."""
     moe_share: float = 0.5
     """Share of the task-tagged SFT records (kqa, diag, treat, safety) copied into `moe.jsonl`."""
     dose_request_share: float = 0.0
@@ -99,7 +96,6 @@ class DataBuildConfig:
         self.phrasings_per_question = _int("phrasings_per_question", self.phrasings_per_question, low=1)
         self.dfpo_per_task = _int("dfpo_per_task", self.dfpo_per_task, low=0)
         self.dfpo_benign_pairs = _int("dfpo_benign_pairs", self.dfpo_benign_pairs, low=0)
-        self.sft_benign_examples = _int("sft_benign_examples", self.sft_benign_examples, low=0)
         self.safety_repeats = _int("safety_repeats", self.safety_repeats, low=1)
         self.self_cognition_questions = _int("self_cognition_questions", self.self_cognition_questions, low=1)
         self.max_list_items = _int("max_list_items", self.max_list_items, low=1)

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from pedgpt.chat_template import validate_messages
 from pedgpt.errors import InputError
 
-TASKS = ("kqa", "diag", "treat", "safety", "benign", "self_cognition", "general")
+TASKS = ("kqa", "diag", "treat", "safety", "self_cognition", "general")
 EVAL_TASKS = ("kqa", "diag", "treat", "safety")
 
 
