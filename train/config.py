@@ -286,13 +286,9 @@ class PipelineConfig:
     sft: SFTConfig = field(default_factory=SFTConfig)
     dfpo: DFPOConfig = field(default_factory=DFPOConfig)
     moe: MoEConfig = field(default_factory=MoEConfig)
-    lora_scale: float = 1.0
-    """The stacked LoRA (OUT/lora, what ships) is scale·ΔW of the LoRA stages: below 1 it
-    interpolates toward the starting model in weight space (train.lora_compose, WiSE-FT)."""
 
     def __post_init__(self) -> None:
         _check(bool(self.output_dir), "pipeline: 'output_dir' is required")
-        _check(0.0 < self.lora_scale <= 1.0, f"pipeline: lora_scale must be in (0, 1], got {self.lora_scale!r}")
         _check(bool(self.stages), "pipeline: 'stages' must not be empty")
         for stage in self.stages:
             _check(stage in STAGES, f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")

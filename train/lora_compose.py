@@ -5,10 +5,6 @@ weights, so the final weights are W + Σ_k s_k·B_k·A_k exactly. That sum is it
 Σ r_k: A = [A_1; A_2; …] (R, in), B = [s_1·B_1, s_2·B_2, …] (out, R), with lora_alpha = R (scale 1).
 One adapter can then be served on the quantized base (llama.cpp GGUF LoRA) or with PEFT.
 
-`scale` < 1 interpolates in weight space between the starting model and the fine-tuned one
-(W + scale·ΔW; WiSE-FT, Wortsman et al., CVPR 2022): it keeps more of the starting model's
-behaviour where the narrow training data pulled it away (the recipe's `lora_scale`).
-
     python -m train.ship runs/pedgpt-0.5b-served --recipe …    # composes, then writes the shipped models
     compose_adapters([cpt/adapter, sft/adapter, dfpo/adapter], out, base="embedded")
 """
@@ -47,24 +43,20 @@ def _module_of(key: str) -> tuple[str, str]:
     return stem, side[0]
 
 
-def compose_adapters(folders: list[Path], out: Path, base: str, dtype=torch.float16,
-                     scale: float = 1.0) -> Path:
-    """Write the stacked adapter of `folders` (in stage order) to `out` (PEFT layout), its
-    weight delta multiplied by `scale` (0 < scale ≤ 1)."""
+def compose_adapters(folders: list[Path], out: Path, base: str, dtype=torch.float16) -> Path:
+    """Write the stacked adapter of `folders` (in stage order) to `out` (PEFT layout)."""
     if not folders:
         raise InputError("no LoRA adapters to compose")
-    if not 0.0 < scale <= 1.0:
-        raise InputError(f"LoRA scale must be in (0, 1], got {scale}")
     stacked: dict[str, dict[str, list[torch.Tensor]]] = {}
     ranks, targets = [], set()
     for folder in folders:
         config, tensors = _read(Path(folder))
-        stage_scale, rank = adapter_scale(config) * scale, int(config["r"])
+        scale, rank = adapter_scale(config), int(config["r"])
         ranks.append(rank)
         targets.update(config.get("target_modules") or [])
         for key, value in tensors.items():
             module, side = _module_of(key)
-            value = value.float() * (stage_scale if side == "B" else 1.0)
+            value = value.float() * (scale if side == "B" else 1.0)
             stacked.setdefault(module, {"A": [], "B": [], "stages": []})[side].append(value)
     total = sum(ranks)
     weights = {}
@@ -83,8 +75,7 @@ def compose_adapters(folders: list[Path], out: Path, base: str, dtype=torch.floa
               "target_modules": sorted(targets), "use_rslora": False, "use_dora": False,
               "fan_in_fan_out": False, "inference_mode": True}
     (out / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
-    stages = {"stage_adapters": [str(f) for f in folders], "stage_ranks": ranks, "rank": total,
-              "scale": scale}
+    stages = {"stage_adapters": [str(f) for f in folders], "stage_ranks": ranks, "rank": total}
     (out / STAGES_FILE).write_text(json.dumps(stages, indent=2, ensure_ascii=False), encoding="utf-8")
     return out
 

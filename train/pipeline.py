@@ -134,7 +134,7 @@ def _stack_lora(cfg: PipelineConfig, out: Path) -> Path | None:
     if not adapters or int(os.environ.get("RANK", "0")) != 0:
         return None
     base = cfg.base.path if cfg.base.init is None else str((out / "base").resolve())
-    return compose_adapters(adapters, out / "lora", base=base, scale=cfg.lora_scale)
+    return compose_adapters(adapters, out / "lora", base=base)
 
 
 def _finish(cfg: PipelineConfig, out: Path, base: Path) -> Path:

@@ -39,8 +39,7 @@ def ship(run_dir: Path, recipe: Path, out_root: Path = MODELS_DIR, evaluation: P
     adapters = stage_adapters(run_dir)
     if not adapters:
         raise InputError(f"{run_dir} holds no LoRA stage adapters (cpt|sft|dfpo/adapter)")
-    lora = compose_adapters(adapters, _fresh(out_root / LORA_NAME), base="embedded",
-                            scale=_recipe(recipe).get("lora_scale", 1.0))
+    lora = compose_adapters(adapters, _fresh(out_root / LORA_NAME), base="embedded")
     _manifest(lora, "PedGPT-0.5B", base="embedded", adapter_type="lora")
     folders = [lora]
     if (run_dir / "moe" / moe_lora.CONFIG_NAME).is_file():
@@ -108,22 +107,15 @@ def _facts(run_dir: Path, recipe: Path, evaluation: Path | None) -> dict:
                 "first_loss", "last_loss", "probe_loss_before", "probe_loss_after", "global_step",
                 "wall_seconds", "examples", "blocks", "pairs", "rewards_accuracies", "rewards_margins")
                 if metrics.get(k) is not None}
+    import yaml
+
     recipe_text = Path(recipe).read_text(encoding="utf-8")
     seeds = {stage: (cfg.get("training") or {}).get("seed") for stage, cfg in
-             _recipe(recipe).items() if isinstance(cfg, dict) and "training" in cfg}
+             (yaml.safe_load(recipe_text) or {}).items() if isinstance(cfg, dict) and "training" in cfg}
     return {"data_version": data.get("data_version"), "data_seed": data.get("seed"), "run_dir": str(run_dir),
             "recipe": str(recipe), "recipe_sha256": hashlib.sha256(recipe_text.encode()).hexdigest(),
             "seeds": seeds, "stages": stages,
             "evaluation": _json(evaluation) if evaluation else {}}
-
-
-def _recipe(recipe: Path) -> dict:
-    import yaml
-
-    try:
-        return yaml.safe_load(Path(recipe).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the recipe {recipe}: {exc}") from None
 
 
 def _json(path: Path) -> dict:
@@ -147,9 +139,7 @@ def model_card(name: str, facts: dict) -> str:
          "The served default: the PediatricsGPT recipe (hybrid-instruction CPT → SFT → DFPO) run "
          "as LoRA stages on the embedded base model, the stage adapters (ranks "
          f"{facts['lora'].get('stage_ranks')}) stacked into one rank-{facts['lora'].get('rank')} "
-         "LoRA over the attention projections (fp16), "
-         f"its weight delta scaled by {facts['lora'].get('scale', 1.0)} (the recipe's `lora_scale`: "
-         "1 is the fine-tuned model, below 1 interpolates toward the base in weight space). "
+         "LoRA over the attention projections (fp16). "
          "The llama.cpp backend merges it once into the quantized base (adapted weights stored "
          "as Q8_0, built on first use and checked by sha256) and serves that GGUF (`pedgpt serve`; "
          "the base stays selectable with `--model base`)."), "",

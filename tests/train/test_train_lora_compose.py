@@ -52,22 +52,6 @@ def test_stacked_adapter_equals_sequential_merges(train_model_dir, tmp_path):
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
 
 
-def test_a_scale_below_one_interpolates_toward_the_base(train_model_dir, tmp_path):
-    from safetensors.torch import load_file
-
-    _random_adapter(train_model_dir, tmp_path / "cpt" / "adapter", seed=1, rank=2, alpha=4)
-    full = compose_adapters(stage_adapters(tmp_path), tmp_path / "full", base="b", dtype=torch.float32)
-    half = compose_adapters(stage_adapters(tmp_path), tmp_path / "half", base="b", dtype=torch.float32,
-                            scale=0.5)
-    full_w, half_w = (load_file(str(f / "adapter_model.safetensors")) for f in (full, half))
-    for key, value in full_w.items():  # W + 0.5·B·A: B halved, A kept
-        torch.testing.assert_close(half_w[key], value * (0.5 if "lora_B" in key else 1.0))
-    assert json.loads((half / "lora_stages.json").read_text())["scale"] == 0.5
-    for bad in (0.0, -0.2, 1.5):
-        with pytest.raises(InputError, match="scale must be in"):
-            compose_adapters(stage_adapters(tmp_path), tmp_path / "bad", base="b", scale=bad)
-
-
 def test_mismatched_targets_and_empty_runs_are_refused(train_model_dir, tmp_path, capsys):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -103,7 +87,7 @@ def test_ship_writes_both_models_with_manifests_and_cards(train_model_dir, tmp_p
     (run / "data").mkdir()
     (run / "data" / "manifest.json").write_text(json.dumps({"data_version": "pedcorpus-lite/1", "seed": 0}))
     recipe = tmp_path / "recipe.yaml"
-    recipe.write_text("lora_scale: 0.5\nsft:\n  training: {seed: 7}\n")
+    recipe.write_text("sft:\n  training: {seed: 7}\n")
     lora, moe = ship(run, recipe, out_root=tmp_path / "models")
     assert json.loads((lora / "pedgpt_model.json").read_text()) == {
         "name": "PedGPT-0.5B", "base": "embedded", "adapter": ".", "adapter_type": "lora"}
@@ -112,8 +96,7 @@ def test_ship_writes_both_models_with_manifests_and_cards(train_model_dir, tmp_p
     assert all(t.dtype == torch.bfloat16 for t in load_file(str(moe / "moe_lora_adapter.safetensors")).values())
     card = (lora / "README.md").read_text()
     assert "pedcorpus-lite/1" in card and "rank-6" in card and "{'sft': 7}" in card and "| sft | 5 |" in card
-    assert "recipe.yaml" in card and "| moe |" not in card and "scaled by 0.5" in card
-    assert json.loads((lora / "lora_stages.json").read_text())["scale"] == 0.5
+    assert "recipe.yaml" in card and "| moe |" not in card
     # After a new evaluation: --cards-only rewrites the cards and leaves the weights alone.
     weights = (lora / "adapter_model.safetensors").read_bytes()
     summary = tmp_path / "summary.json"
