@@ -18,17 +18,32 @@ from pedgpt.engine.loader import load_engine
 from pedgpt.eval.answer_signals import load_markers
 
 
-def main(model: str) -> None:
+def answered(model: str, languages=("en", "zh"), edit=None):
+    """(engine, iterator of (question item, turn, answer, refused)) for the probe questions in
+    `languages`; `edit(turn)` may change a turn before generation (diagnostics)."""
     questions = [json.loads(line) for line in
                  (Path(__file__).parent / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
     engine = load_engine(model)
     assistant, markers = Assistant(engine), load_markers()
-    answers = []
-    for item in questions:
-        engine.reset_cache()
-        turn = assistant.prepare("consult", [], item["question"])
-        answer = "".join(assistant.stream(turn, max_new_tokens=160))
-        answers.append({**item, "triage": turn.triage.get("level"), "refused": markers.refuses(answer), "answer": answer})
+
+    def generate():
+        for item in questions:
+            if item["language"] not in languages:
+                continue
+            engine.reset_cache()
+            turn = assistant.prepare("consult", [], item["question"])
+            if edit is not None:
+                edit(turn)
+            answer = "".join(assistant.stream(turn, max_new_tokens=160))
+            yield item, turn, answer, markers.refuses(answer)
+
+    return engine, generate()
+
+
+def main(model: str) -> None:
+    engine, results = answered(model)
+    answers = [{**item, "triage": turn.triage.get("level"), "refused": refused, "answer": answer}
+               for item, turn, answer, refused in results]
     refused = {lang: [a["id"] for a in answers if a["refused"] and a["language"] == lang] for lang in ("en", "zh")}
     info = engine.info()
     print(json.dumps({"model": model, "engine": info.get("model"), "served_sha256": info.get("served_sha256"),
