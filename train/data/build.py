@@ -131,7 +131,7 @@ def assemble(config: DataBuildConfig, corpus: Corpus) -> dict[str, tuple[str, li
                              rng_for(config.seed, "dfpo refusals"))
     dfpo += needless_refusal_pairs(train, config.per_task(config.dfpo_benign_pairs),
                                    rng_for(config.seed, "dfpo benign"))
-    dfpo = kind_interleaved(dfpo, rng_for(config.seed, "dfpo order"))
+    dfpo = kind_interleaved(dfpo, rng_for(config.seed, "dfpo order"), config.dfpo_kind_weights)
     texts, corpus.cpt_mix = cpt_texts(corpus.split.train, train, config.cpt_ratio, config.max_list_items,
                                       rng_for(config.seed, "cpt"), config.limit)
     files: dict[str, tuple[str, list[dict]]] = {

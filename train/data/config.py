@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pedgpt.errors import InputError
+from train.data.dfpo import check_kind_weights
 
 SYSTEM_PROMPT_MODES = ("none", "task")
 
@@ -50,6 +51,10 @@ class DataBuildConfig:
     dfpo_benign_pairs: int = 1600
     """Needless-refusal pairs (a harmless question in alarming words: answer ≻ canned refusal),
     half Chinese, half English, before `limit` (train.data.benign)."""
+    dfpo_kind_weights: dict = field(default_factory=dict)
+    """Rejection kind ("needless_refusal") or kind and language ("needless_refusal/en") → weight
+    of its share in every prefix of dfpo.jsonl (train.data.dfpo.kind_interleaved). Empty: every
+    (kind, language) equally."""
     moe_share: float = 0.5
     """Share of the task-tagged SFT records (kqa, diag, treat, safety) copied into `moe.jsonl`."""
     dose_request_share: float = 0.0
@@ -88,6 +93,10 @@ class DataBuildConfig:
                 for w in self.sft_task_mix.values()):
             raise InputError("data build: sft_task_mix maps task names to positive weights, "
                              f"got {self.sft_task_mix!r}")
+        try:
+            self.dfpo_kind_weights = check_kind_weights(self.dfpo_kind_weights)
+        except ValueError as error:
+            raise InputError(f"data build: dfpo_kind_weights: {error}") from None
         for name in ("en_share", "clinician_share", "multi_turn_share", "moe_share",
                      "dose_request_share"):
             setattr(self, name, _float(name, getattr(self, name), 0.0, 1.0))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 
 from pedgpt.language import detect_language
 from train.data.mix import weighted_interleave
@@ -64,9 +65,12 @@ def _pair(example: Example, rng: random.Random) -> dict | None:
     }
 
 
-def kind_interleaved(pairs: list[dict], rng: random.Random) -> list[dict]:
+def kind_interleaved(pairs: list[dict], rng: random.Random,
+                     weights: Mapping[str, float] | None = None) -> list[dict]:
     """`pairs` round-robin over (rejection kind, language of the question) groups (groups in a
-    seeded order, each group shuffled); a group that runs out drops out of the rotation."""
+    seeded order, each group shuffled); a group that runs out drops out of the rotation.
+    `weights` ("kind" or "kind/language" → weight, default 1; "kind/language" wins) lets a group
+    take more or fewer places in every prefix."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for pair in pairs:
         key = (pair["rejection_kind"], detect_language(pair["prompt"][-1]["content"]))
@@ -76,8 +80,27 @@ def kind_interleaved(pairs: list[dict], rng: random.Random) -> list[dict]:
     for key in rotation:
         rng.shuffle(groups[key])
     # equal weights: one pair of every group per round, in the rotation's order
+    weights = weights or {}
+    shares = {key: float(weights.get(f"{key[0]}/{key[1]}", weights.get(key[0], 1.0))) for key in rotation}
     keyed = [(key, pair) for key in rotation for pair in groups[key]]
-    return [pair for _, pair in weighted_interleave(keyed, lambda kp: kp[0], dict.fromkeys(rotation, 1.0))]
+    return [pair for _, pair in weighted_interleave(keyed, lambda kp: kp[0], shares)]
+
+
+def check_kind_weights(weights: object) -> dict[str, float]:
+    """`weights` validated for `kind_interleaved`: keys "kind" or "kind/language" (zh, en) with a
+    known rejection kind, values positive numbers; raises ValueError naming the bad entry."""
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"expected a mapping of rejection kinds to weights, got {weights!r}")
+    checked = {}
+    for key, weight in weights.items():
+        kind, _, language = str(key).partition("/")
+        if kind not in REJECTION_KINDS or (language and language not in ("zh", "en")):
+            raise ValueError(f"{key!r} is not 'kind' or 'kind/language' with a kind in "
+                             f"{', '.join(REJECTION_KINDS)} and a language in zh, en")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+            raise ValueError(f"the weight of {key!r} must be a positive number, got {weight!r}")
+        checked[str(key)] = float(weight)
+    return checked
 
 
 def kind_counts(pairs: list[dict]) -> dict[str, int]:
