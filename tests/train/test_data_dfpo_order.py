@@ -63,7 +63,7 @@ def test_bad_kind_weights_are_refused_with_the_entry_named(tmp_path):
 
     assert DataBuildConfig(out_dir=tmp_path, dfpo_kind_weights={"needless_refusal/en": 3}).dfpo_kind_weights == {
         "needless_refusal/en": 3.0}
-    for bad, named in (({"refusal": 2}, "'refusal'"), ({"terse/fr": 2}, "'terse/fr'"),
+    for bad, named in (({"refusal": 2}, "'refusal'"), ({"terse/fr": 2}, "'terse/fr'"), ({"terse/": 2}, "'terse/'"),
                        ({"terse": 0}, "'terse'"), ({"terse": "lots"}, "'terse'"), (["terse"], "mapping")):
         with pytest.raises(InputError, match=f"dfpo_kind_weights.*{named}"):
             DataBuildConfig(out_dir=tmp_path, dfpo_kind_weights=bad)

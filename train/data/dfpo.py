@@ -13,9 +13,10 @@ A seventh kind, needless_refusal (a harmless question in alarming words answered
 refusal), comes from `train.data.benign`, not from the generators' candidates.
 
 `kind_interleaved` orders the file so that every prefix holds each (kind, language) in equal
-numbers: CPU recipes train on a prefix (`limit`), and a plain shuffle leaves the rare safety kinds
-(a few dozen contraindication and dose pairs among thousands of knowledge pairs) and English (a
-tenth of the data, half of the safety evaluation) almost absent from it.
+numbers, or in the proportions of `DataBuildConfig.dfpo_kind_weights`. CPU recipes train on a
+prefix (`limit`), and a plain shuffle leaves the rare safety kinds (a few dozen contraindication
+and dose pairs among thousands of knowledge pairs) and English (a tenth of the data, half of the
+safety evaluation) almost absent from it.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def kind_interleaved(pairs: list[dict], rng: random.Random,
     rng.shuffle(rotation)
     for key in rotation:
         rng.shuffle(groups[key])
-    # equal weights: one pair of every group per round, in the rotation's order
+    # weight 1 each (the default): one pair of every group per round, in the rotation's order
     weights = weights or {}
     shares = {key: float(weights.get(f"{key[0]}/{key[1]}", weights.get(key[0], 1.0))) for key in rotation}
     keyed = [(key, pair) for key in rotation for pair in groups[key]]
@@ -93,8 +94,8 @@ def check_kind_weights(weights: object) -> dict[str, float]:
         raise ValueError(f"expected a mapping of rejection kinds to weights, got {weights!r}")
     checked = {}
     for key, weight in weights.items():
-        kind, _, language = str(key).partition("/")
-        if kind not in REJECTION_KINDS or (language and language not in ("zh", "en")):
+        kind, slash, language = str(key).partition("/")
+        if kind not in REJECTION_KINDS or (slash and language not in ("zh", "en")):
             raise ValueError(f"{key!r} is not 'kind' or 'kind/language' with a kind in "
                              f"{', '.join(REJECTION_KINDS)} and a language in zh, en")
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
