@@ -146,3 +146,5 @@ def test_pedgpt_recipes_load_and_their_data_options_are_valid(name, tmp_path):
         assert data.sft_task_mix["safety"] == pytest.approx(0.1) and data.dose_request_share == 0.5
     # what ships is trained on the system message the app sends
     assert (data.system_prompt == "task") == (name == "pedgpt-0.5b-cpu.yaml")
+    # what ships puts more English needless-refusal pairs at the head of DFPO's data (issue 10)
+    assert (data.dfpo_kind_weights.get("needless_refusal/en", 1.0) > 1.0) == (name == "pedgpt-0.5b-cpu.yaml")
