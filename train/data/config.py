@@ -13,6 +13,7 @@ from typing import Any
 
 from pedgpt.errors import InputError
 from train.data.dfpo import check_kind_weights
+from train.data.mix import is_positive_weight
 
 SYSTEM_PROMPT_MODES = ("none", "task")
 
@@ -88,9 +89,8 @@ class DataBuildConfig:
             self.limit = _int("limit", self.limit, low=1)
         self.cpt_ratio = _float("cpt_ratio", self.cpt_ratio, 0.0, 100.0)
         self.eval_fraction = _float("eval_fraction", self.eval_fraction, 0.0, 0.5)
-        if not isinstance(self.sft_task_mix, dict) or any(
-                not isinstance(w, (int, float)) or isinstance(w, bool) or w <= 0
-                for w in self.sft_task_mix.values()):
+        if not isinstance(self.sft_task_mix, dict) or not all(
+                map(is_positive_weight, self.sft_task_mix.values())):
             raise InputError("data build: sft_task_mix maps task names to positive weights, "
                              f"got {self.sft_task_mix!r}")
         try:

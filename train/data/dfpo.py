@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from pedgpt.language import detect_language
-from train.data.mix import weighted_interleave
+from train.data.mix import is_positive_weight, weighted_interleave
 from train.data.records import Example
 
 REJECTION_KINDS = ("terse", "no_safety", "neighbour_facts", "wrong_dose", "wrong_drug", "unsafe_compliance",
@@ -98,7 +98,7 @@ def check_kind_weights(weights: object) -> dict[str, float]:
         if kind not in REJECTION_KINDS or (slash and language not in ("zh", "en")):
             raise ValueError(f"{key!r} is not 'kind' or 'kind/language' with a kind in "
                              f"{', '.join(REJECTION_KINDS)} and a language in zh, en")
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+        if not is_positive_weight(weight):
             raise ValueError(f"the weight of {key!r} must be a positive number, got {weight!r}")
         checked[str(key)] = float(weight)
     return checked

@@ -13,6 +13,11 @@ from typing import Callable, Hashable, Mapping, Sequence, TypeVar
 Record = TypeVar("Record")
 
 
+def is_positive_weight(value: object) -> bool:
+    """Whether `value` can be a group's weight for `weighted_interleave`: a number > 0, not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
 def weighted_interleave(records: Sequence[Record], group_of: Callable[[Record], Hashable],
                         weights: Mapping[Hashable, float]) -> list[Record]:
     """`records` reordered: groups named in `weights` interleaved in those proportions while they
